@@ -1,0 +1,132 @@
+#!/usr/bin/env node
+/**
+ * The soap-bridge command. Thin: parses flags, then calls into compile/ and main.
+ */
+import path from 'node:path';
+import { Command, Option } from 'commander';
+import dotenv from 'dotenv';
+import { compileServices, compileWsdlFile, type BundleResult } from './compile';
+import { formatDiagnostic, type Diagnostic } from './compile/diagnostics';
+import { ConfigError, loadConfig } from './config';
+import { startServer, StartError, type RunningBridge } from './main';
+
+interface ServeFlags {
+  services?: string;
+  port?: string;
+  host?: string;
+  logLevel?: string;
+}
+
+/** Runs the bridge until SIGTERM/SIGINT, then drains and exits 0. */
+export async function serve(flags: ServeFlags, before?: () => Promise<() => Promise<void>>): Promise<void> {
+  const config = loadConfig({ servicesDir: flags.services, port: flags.port, host: flags.host, logLevel: flags.logLevel });
+  const stopExtras = before ? await before() : undefined;
+  let bridge: RunningBridge;
+  try {
+    bridge = await startServer(config);
+  } catch (e) {
+    if (stopExtras) await stopExtras();
+    throw e;
+  }
+  const stop = async (signal: string): Promise<void> => {
+    bridge.logger.info('signal received', { signal });
+    await bridge.close();
+    if (stopExtras) await stopExtras();
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+  process.once('SIGINT', () => void stop('SIGINT'));
+}
+
+function printDiagnostics(list: Diagnostic[], strict: boolean): { errors: number; warnings: number } {
+  let errors = 0;
+  let warnings = 0;
+  for (const d of list) {
+    const asError = d.severity === 'error' || strict;
+    if (asError) errors++;
+    else warnings++;
+    process.stdout.write(formatDiagnostic(strict ? { ...d, severity: 'error' } : d) + '\n');
+  }
+  return { errors, warnings };
+}
+
+function summary(result: BundleResult, label: string): string {
+  if (!result.bundle) return `${label}: not loaded`;
+  const b = result.bundle;
+  const ops = new Set(b.models.map((m) => m.name)).size;
+  return `${label}: ${ops} operation${ops === 1 ? '' : 's'}${b.restFacade ? '' : ' (SOAP facade only)'}`;
+}
+
+export function validate(files: string[], flags: { services?: string; strict?: boolean }): number {
+  const strict = flags.strict === true;
+  let errors = 0;
+  let warnings = 0;
+  const lines: string[] = [];
+  if (files.length > 0) {
+    for (const f of files) {
+      const result = compileWsdlFile(f);
+      const n = printDiagnostics(result.diagnostics, strict);
+      errors += n.errors;
+      warnings += n.warnings;
+      lines.push(summary(result, f));
+    }
+  } else {
+    const dir = flags.services ?? process.env.SERVICES_DIR ?? './wsdl';
+    const { bundles, diagnostics } = compileServices(dir);
+    const n = printDiagnostics(diagnostics, strict);
+    errors += n.errors;
+    warnings += n.warnings;
+    for (const b of bundles) lines.push(summary({ bundle: b, diagnostics: [] }, path.join(dir, path.basename(b.dir))));
+  }
+  for (const l of lines) process.stderr.write(l + '\n');
+  process.stderr.write(`${errors === 0 ? 'valid' : 'invalid'}: ${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'}\n`);
+  return errors === 0 ? 0 : 1;
+}
+
+export function buildProgram(): Command {
+  const program = new Command();
+  program.name('soap-bridge').description('JSON in front of SOAP services, and SOAP in front of JSON services, driven by the WSDL').showHelpAfterError();
+
+  program
+    .command('serve')
+    .description('serve every service bundle of a folder')
+    .option('--services <dir>', 'folder of service bundles (env SERVICES_DIR, default ./wsdl)')
+    .option('--port <n>', 'port to listen on (env PORT, default 8080)')
+    .option('--host <h>', 'address to listen on (env HOST, default 0.0.0.0)')
+    .addOption(new Option('--log-level <level>', 'log level (env LOG_LEVEL, default info)'))
+    .action(async (flags: ServeFlags) => {
+      await serve(flags);
+    });
+
+  program
+    .command('validate')
+    .description('load and check bundles; prints each problem as file:line:col message')
+    .argument('[wsdl...]', 'WSDL files to check as bundles with the default mapping')
+    .option('--services <dir>', 'folder of service bundles (default ./wsdl)')
+    .option('--strict', 'treat warnings (such as disabled operations) as errors')
+    .action((files: string[], flags: { services?: string; strict?: boolean }) => {
+      process.exitCode = validate(files, flags);
+    });
+
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  dotenv.config({ quiet: true });
+  try {
+    await buildProgram().parseAsync(argv);
+  } catch (e) {
+    if (e instanceof ConfigError || e instanceof StartError) {
+      process.stderr.write(`soap-bridge: ${e.message}\n`);
+      process.exit(2);
+    }
+    const err = e as NodeJS.ErrnoException;
+    if (err.code === 'EADDRINUSE' || err.code === 'EACCES' || err.code === 'EADDRNOTAVAIL') {
+      process.stderr.write(`soap-bridge: cannot listen: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw e;
+  }
+}
+
+if (require.main === module) void main(process.argv);

@@ -1,0 +1,287 @@
+/**
+ * WSDL 1.1 bindings -> operation models. Every operation of every SOAP 1.1 and SOAP 1.2
+ * binding is resolved (messages, parts, schema types); a problem disables that operation
+ * and is reported with its position, the others still load.
+ */
+import { Diagnostics, LoadError } from './diagnostics';
+import type { LoadedDocuments } from './loader';
+import { WSDL_NS } from './loader';
+import type { SchemaSet } from './xsd';
+import type { FaultShape, MessageShape, OperationModel, SoapVersion } from '../model/operation';
+import type { ComplexType, ElementDecl, Particle, SourcePos } from '../model/xsd';
+import { clark } from '../model/xsd';
+import { attr, childrenNamed, firstChild, resolveQName, type SNode } from '../xml/source';
+
+export const SOAP11_BINDING_NS = 'http://schemas.xmlsoap.org/wsdl/soap/';
+export const SOAP12_BINDING_NS = 'http://schemas.xmlsoap.org/wsdl/soap12/';
+const HTTP_TRANSPORTS = new Set(['http://schemas.xmlsoap.org/soap/http', 'http://schemas.xmlsoap.org/soap/http/', 'http://www.w3.org/2003/05/soap/bindings/HTTP/']);
+
+interface Indexed {
+  node: SNode;
+  tns: string;
+}
+
+interface BodyBinding {
+  use: 'literal' | 'encoded';
+  namespace?: string;
+  parts?: string[];
+  /** Parts carried in soap:header blocks of this message. */
+  headerParts: Set<string>;
+}
+
+function soapNsOf(node: SNode): SoapVersion | undefined {
+  if (node.ns === SOAP11_BINDING_NS) return '1.1';
+  if (node.ns === SOAP12_BINDING_NS) return '1.2';
+  return undefined;
+}
+
+function soapChild(node: SNode, local: string): SNode | undefined {
+  return node.children.find((c) => c.local === local && soapNsOf(c) !== undefined);
+}
+
+export class WsdlCompiler {
+  private readonly messages = new Map<string, Indexed>();
+  private readonly portTypes = new Map<string, Indexed>();
+  private readonly bindings = new Map<string, Indexed>();
+  /** binding key -> soap:address of the first port that uses it. */
+  private readonly addresses = new Map<string, string>();
+  /** Namespace prefixes as the WSDL's authors wrote them, for readable envelopes. */
+  readonly preferredPrefixes = new Map<string, string>();
+
+  constructor(
+    private readonly docs: LoadedDocuments,
+    private readonly schemas: SchemaSet,
+    private readonly diags: Diagnostics,
+  ) {
+    for (const doc of docs.wsdls) {
+      for (const c of doc.node.children) {
+        if (c.ns !== WSDL_NS) continue;
+        const name = attr(c, 'name');
+        if (!name) continue;
+        const key = clark({ ns: doc.targetNamespace, local: name });
+        const map = c.local === 'message' ? this.messages : c.local === 'portType' ? this.portTypes : c.local === 'binding' ? this.bindings : undefined;
+        if (map && !map.has(key)) map.set(key, { node: c, tns: doc.targetNamespace });
+      }
+      for (const [prefix, uri] of Object.entries(collectScope(doc.node))) {
+        if (prefix && !this.preferredPrefixes.has(uri)) this.preferredPrefixes.set(uri, prefix);
+      }
+    }
+    for (const doc of docs.wsdls) {
+      for (const service of childrenNamed(doc.node, WSDL_NS, 'service')) {
+        for (const port of childrenNamed(service, WSDL_NS, 'port')) {
+          const b = attr(port, 'binding');
+          const address = soapChild(port, 'address');
+          const location = address && attr(address, 'location');
+          if (!b || !location) continue;
+          try {
+            const key = clark(resolveQName(port, b));
+            if (!this.addresses.has(key)) this.addresses.set(key, location.trim());
+          } catch (e) {
+            if (e instanceof LoadError) this.diags.warn(e.pos, `port ${attr(port, 'name') ?? '?'} is ignored: ${e.message}`);
+            else throw e;
+          }
+        }
+      }
+    }
+  }
+
+  /** Every operation of every SOAP binding, in document order. */
+  operations(): OperationModel[] {
+    const out: OperationModel[] = [];
+    let soapBindings = 0;
+    for (const [key, b] of this.bindings) {
+      const sb = soapChild(b.node, 'binding');
+      if (!sb) continue;
+      soapBindings++;
+      const version = soapNsOf(sb)!;
+      const transport = attr(sb, 'transport');
+      if (transport && !HTTP_TRANSPORTS.has(transport.trim()))
+        this.diags.warn(sb.pos, `binding transport ${transport} is not SOAP over HTTP; the bridge calls it over HTTP anyway`);
+      const defaultStyle = attr(sb, 'style') === 'rpc' ? 'rpc' : 'document';
+      let portType: Indexed | undefined;
+      try {
+        const ptName = attr(b.node, 'type');
+        if (!ptName) throw new LoadError(b.node.pos, 'wsdl:binding needs a type attribute (its portType)');
+        const q = resolveQName(b.node, ptName);
+        portType = this.portTypes.get(clark(q));
+        if (!portType) throw new LoadError(b.node.pos, `portType ${clark(q)} is not defined`);
+      } catch (e) {
+        if (e instanceof LoadError) {
+          this.diags.warn(e.pos, `binding ${attr(b.node, 'name') ?? '?'} is disabled: ${e.message}`);
+          continue;
+        }
+        throw e;
+      }
+      for (const bop of childrenNamed(b.node, WSDL_NS, 'operation')) {
+        try {
+          out.push(this.operation(bop, b, portType, version, defaultStyle, key));
+        } catch (e) {
+          if (e instanceof LoadError) this.diags.warn(e.pos, `operation ${attr(bop, 'name') ?? '?'} is disabled: ${e.message}`);
+          else throw e;
+        }
+      }
+    }
+    if (soapBindings === 0) {
+      this.diags.error(this.docs.wsdls[0].node.pos, 'the WSDL has no SOAP 1.1 or SOAP 1.2 binding (wsdl:binding with soap:binding)');
+    }
+    return out;
+  }
+
+  private operation(bop: SNode, binding: Indexed, portType: Indexed, version: SoapVersion, defaultStyle: 'rpc' | 'document', bindingKey: string): OperationModel {
+    const name = attr(bop, 'name');
+    if (!name) throw new LoadError(bop.pos, 'wsdl:operation needs a name');
+    const bInput = firstChild(bop, WSDL_NS, 'input');
+    const bOutput = firstChild(bop, WSDL_NS, 'output');
+    const candidates = childrenNamed(portType.node, WSDL_NS, 'operation').filter((o) => attr(o, 'name') === name);
+    const pop =
+      candidates.length > 1
+        ? candidates.find((o) => attr(firstChild(o, WSDL_NS, 'input') ?? o, 'name') === (bInput && attr(bInput, 'name'))) ?? candidates[0]
+        : candidates[0];
+    if (!pop) throw new LoadError(bop.pos, `portType ${attr(portType.node, 'name')} has no operation ${name}`);
+    const soapOp = soapChild(bop, 'operation');
+    const style = (soapOp && attr(soapOp, 'style')) === 'rpc' ? 'rpc' : (soapOp && attr(soapOp, 'style')) === 'document' ? 'document' : defaultStyle;
+    const pInput = firstChild(pop, WSDL_NS, 'input');
+    const pOutput = firstChild(pop, WSDL_NS, 'output');
+    if (!pInput) throw new LoadError(pop.pos, 'notification and solicit-response operations (no input) are not supported');
+    const input = this.message(name, 'input', pInput, bInput, style);
+    const output = pOutput ? this.message(name, 'output', pOutput, bOutput, style, input) : undefined;
+    const faults: FaultShape[] = [];
+    for (const f of childrenNamed(pop, WSDL_NS, 'fault')) {
+      const fname = attr(f, 'name') ?? '';
+      try {
+        const msg = this.lookupMessage(f);
+        const part = childrenNamed(msg.node, WSDL_NS, 'part')[0];
+        const el = part && attr(part, 'element');
+        faults.push({ name: fname, element: el ? this.schemas.element(resolveQName(part, el), part) : undefined });
+      } catch (e) {
+        if (!(e instanceof LoadError)) throw e;
+        this.diags.warn(e.pos, `operation ${name}: fault ${fname} cannot be typed (${e.message}); its detail is converted generically`);
+        faults.push({ name: fname });
+      }
+    }
+    const docNode = firstChild(pop, WSDL_NS, 'documentation');
+    return {
+      name,
+      soapVersion: version,
+      soapAction: (soapOp && attr(soapOp, 'soapAction')?.trim()) ?? '',
+      style,
+      input,
+      output,
+      faults,
+      address: this.addresses.get(bindingKey),
+      binding: { ns: binding.tns, local: attr(binding.node, 'name') ?? '' },
+      documentation: docNode?.text.replace(/\s+/g, ' ').trim() || undefined,
+      pos: bop.pos,
+    };
+  }
+
+  private lookupMessage(ref: SNode): Indexed {
+    const m = attr(ref, 'message');
+    if (!m) throw new LoadError(ref.pos, `wsdl:${ref.local} needs a message attribute`);
+    const q = resolveQName(ref, m);
+    const msg = this.messages.get(clark(q));
+    if (!msg) throw new LoadError(ref.pos, `message ${clark(q)} is not defined`);
+    return msg;
+  }
+
+  private bodyBinding(bmsg: SNode | undefined, msgKey: string): BodyBinding {
+    const result: BodyBinding = { use: 'literal', headerParts: new Set() };
+    if (!bmsg) return result;
+    const body = soapChild(bmsg, 'body');
+    if (body) {
+      result.use = attr(body, 'use') === 'encoded' ? 'encoded' : 'literal';
+      result.namespace = attr(body, 'namespace');
+      const parts = attr(body, 'parts');
+      if (parts !== undefined) result.parts = parts.split(/\s+/).filter(Boolean);
+    }
+    for (const h of bmsg.children.filter((c) => c.local === 'header' && soapNsOf(c))) {
+      const m = attr(h, 'message');
+      const part = attr(h, 'part');
+      if (m && part && clark(resolveQName(h, m)) === msgKey) result.headerParts.add(part);
+    }
+    return result;
+  }
+
+  private message(opName: string, dir: 'input' | 'output', pmsg: SNode, bmsg: SNode | undefined, style: 'rpc' | 'document', input?: MessageShape): MessageShape {
+    const msg = this.lookupMessage(pmsg);
+    const msgKey = clark({ ns: msg.tns, local: attr(msg.node, 'name') ?? '' });
+    const body = this.bodyBinding(bmsg, msgKey);
+    let parts = childrenNamed(msg.node, WSDL_NS, 'part');
+    if (body.parts) {
+      for (const p of body.parts)
+        if (!parts.some((x) => attr(x, 'name') === p)) throw new LoadError(bmsg!.pos, `soap:body names part "${p}", which message ${attr(msg.node, 'name')} does not have`);
+      parts = parts.filter((p) => body.parts!.includes(attr(p, 'name') ?? ''));
+    } else parts = parts.filter((p) => !body.headerParts.has(attr(p, 'name') ?? ''));
+    const encoded = body.use === 'encoded';
+    const pos = msg.node.pos;
+
+    if (style === 'rpc') {
+      const items: Particle[] = parts.map((p) => this.rpcPart(p));
+      return {
+        style: 'rpc',
+        wrapper: { ns: body.namespace?.trim() ?? '', local: dir === 'input' ? opName : `${opName}Response` },
+        type: synthetic(items, pos, 'rpc'),
+        encoded,
+      };
+    }
+    // Document style.
+    if (parts.length === 1) {
+      const elName = attr(parts[0], 'element');
+      if (elName) {
+        const decl = this.schemas.element(resolveQName(parts[0], elName), parts[0]);
+        const wrappedInput = dir === 'input' && decl.name.local === opName;
+        const wrappedOutput = dir === 'output' && input?.style === 'wrapped';
+        if ((wrappedInput || wrappedOutput) && isWrapperType(decl)) {
+          return { style: 'wrapped', wrapper: decl.name, type: decl.type as ComplexType, encoded };
+        }
+      }
+    }
+    const items: Particle[] = parts.map((p) => {
+      const partName = attr(p, 'name') ?? '';
+      const elName = attr(p, 'element');
+      if (elName) return { kind: 'element', decl: this.schemas.element(resolveQName(p, elName), p), min: 1, max: 1, jsonName: partName };
+      return this.rpcPart(p);
+    });
+    return { style: 'bare', type: synthetic(items, pos, 'bare'), encoded };
+  }
+
+  /** An rpc part accessor: an unqualified element named after the part, typed by the part. */
+  private rpcPart(p: SNode): Particle {
+    const partName = attr(p, 'name');
+    if (!partName) throw new LoadError(p.pos, 'wsdl:part needs a name');
+    const typeName = attr(p, 'type');
+    const elName = attr(p, 'element');
+    if (typeName) {
+      const decl: ElementDecl = { name: { ns: '', local: partName }, type: this.schemas.type(resolveQName(p, typeName), p), nillable: true, abstract: false, global: false, pos: p.pos };
+      return { kind: 'element', decl, min: 1, max: 1 };
+    }
+    if (elName) return { kind: 'element', decl: this.schemas.element(resolveQName(p, elName), p), min: 1, max: 1, jsonName: partName };
+    throw new LoadError(p.pos, `part ${partName} needs an element or a type attribute`);
+  }
+}
+
+/** A wrapper element: complex type with element (or empty) content and no attributes. */
+function isWrapperType(decl: ElementDecl): boolean {
+  const t = decl.type;
+  return t.kind === 'complex' && t.attributes.length === 0 && (t.content.kind === 'elements' || t.content.kind === 'empty');
+}
+
+function synthetic(items: Particle[], pos: SourcePos, kind: 'rpc' | 'bare'): ComplexType {
+  return {
+    kind: 'complex',
+    attributes: [],
+    anyAttribute: true,
+    content: { kind: 'elements', particle: { kind: 'sequence', items, min: 1, max: 1 }, mixed: false },
+    abstract: false,
+    synthetic: kind,
+    pos,
+  };
+}
+
+function collectScope(node: SNode): Record<string, string> {
+  const out: Record<string, string> = {};
+  // eslint-disable-next-line guard-for-in
+  for (const k in node.scope) out[k] = node.scope[k];
+  return out;
+}
+

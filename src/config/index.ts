@@ -1,0 +1,75 @@
+/**
+ * Configuration: defaults < environment (.env included) < command-line flags, validated once
+ * into a frozen object. Every variable is listed in .env.example.
+ */
+import { LOG_LEVELS, type LogLevel } from '../log';
+
+export interface Config {
+  readonly port: number;
+  readonly host: string;
+  readonly servicesDir: string;
+  readonly logLevel: LogLevel;
+  readonly backendTimeoutMs: number;
+  readonly maxBodyBytes: number;
+  readonly shutdownGraceMs: number;
+}
+
+export const DEFAULTS: Config = Object.freeze({
+  port: 8080,
+  host: '0.0.0.0',
+  servicesDir: './wsdl',
+  logLevel: 'info',
+  backendTimeoutMs: 30000,
+  maxBodyBytes: 10485760,
+  shutdownGraceMs: 10000,
+});
+
+/** Environment variable of each setting. */
+export const ENV_NAMES: Record<keyof Config, string> = {
+  port: 'PORT',
+  host: 'HOST',
+  servicesDir: 'SERVICES_DIR',
+  logLevel: 'LOG_LEVEL',
+  backendTimeoutMs: 'BACKEND_TIMEOUT_MS',
+  maxBodyBytes: 'MAX_BODY_BYTES',
+  shutdownGraceMs: 'SHUTDOWN_GRACE_MS',
+};
+
+export class ConfigError extends Error {}
+
+type Raw = Partial<Record<keyof Config, string | number | undefined>>;
+
+function integer(name: string, value: string | number, min: number, max: number): number {
+  const n = typeof value === 'number' ? value : /^\s*\d+\s*$/.test(value) ? Number(value) : NaN;
+  if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got "${value}"`);
+  return n;
+}
+
+/** Builds the configuration; `flags` win over `env`, which wins over the defaults. */
+export function loadConfig(flags: Raw = {}, env: NodeJS.ProcessEnv = process.env): Config {
+  const pick = (key: keyof Config): string | number | undefined => {
+    const f = flags[key];
+    if (f !== undefined && f !== '') return f;
+    const e = env[ENV_NAMES[key]];
+    if (e !== undefined && e !== '') return e;
+    return undefined;
+  };
+  const label = (key: keyof Config): string => (flags[key] !== undefined ? `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}` : ENV_NAMES[key]);
+  const num = (key: keyof Config, min: number, max: number): number => {
+    const v = pick(key);
+    return v === undefined ? (DEFAULTS[key] as number) : integer(label(key), v, min, max);
+  };
+  const level = String(pick('logLevel') ?? DEFAULTS.logLevel);
+  if (!(LOG_LEVELS as readonly string[]).includes(level)) throw new ConfigError(`${label('logLevel')} must be one of ${LOG_LEVELS.join(', ')}, got "${level}"`);
+  const host = String(pick('host') ?? DEFAULTS.host);
+  if (!/^[A-Za-z0-9.:_\-[\]]+$/.test(host)) throw new ConfigError(`${label('host')} is not a host name or address: "${host}"`);
+  return Object.freeze({
+    port: num('port', 0, 65535),
+    host,
+    servicesDir: String(pick('servicesDir') ?? DEFAULTS.servicesDir),
+    logLevel: level as LogLevel,
+    backendTimeoutMs: num('backendTimeoutMs', 1, 3600000),
+    maxBodyBytes: num('maxBodyBytes', 1024, 1073741824),
+    shutdownGraceMs: num('shutdownGraceMs', 0, 3600000),
+  });
+}

@@ -1,0 +1,83 @@
+/**
+ * Every error the bridge answers with, in one table: HTTP status, problem `type` and title
+ * (REST facade, RFC 9457), and SOAP fault code (SOAP facade). The README's error table is
+ * checked against this one by a test.
+ */
+import type { Violation } from '../compile/codec';
+
+export interface ErrorSpec {
+  status: number;
+  title: string;
+  /** SOAP 1.1 fault code; SOAP 1.2 uses Sender for Client and Receiver for Server. */
+  fault: 'Client' | 'Server';
+}
+
+export const ERRORS = {
+  MALFORMED_JSON: { status: 400, title: 'Malformed JSON', fault: 'Client' },
+  VALIDATION_FAILED: { status: 400, title: 'Request does not match the schema', fault: 'Client' },
+  NOT_FOUND: { status: 404, title: 'Not found', fault: 'Client' },
+  METHOD_NOT_ALLOWED: { status: 405, title: 'Method not allowed', fault: 'Client' },
+  PAYLOAD_TOO_LARGE: { status: 413, title: 'Payload too large', fault: 'Client' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported media type', fault: 'Client' },
+  BACKEND_FAULT: { status: 502, title: 'Backend returned a SOAP Fault', fault: 'Server' },
+  BACKEND_UNREACHABLE: { status: 502, title: 'Backend unreachable', fault: 'Server' },
+  BACKEND_INVALID_REPLY: { status: 502, title: 'Backend reply is not valid', fault: 'Server' },
+  BACKEND_NOT_CONFIGURED: { status: 502, title: 'No backend configured', fault: 'Server' },
+  BACKEND_TIMEOUT: { status: 504, title: 'Backend timeout', fault: 'Server' },
+  NOT_READY: { status: 503, title: 'Service unavailable', fault: 'Server' },
+  INTERNAL: { status: 500, title: 'Internal error', fault: 'Server' },
+} as const satisfies Record<string, ErrorSpec>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+/** `urn:soap-bridge:problem:validation-failed` for VALIDATION_FAILED. */
+export function problemType(code: ErrorCode): string {
+  return `urn:soap-bridge:problem:${code.toLowerCase().replace(/_/g, '-')}`;
+}
+
+/** A SOAP Fault received from a backend, in the contract's JSON form. */
+export interface FaultInfo {
+  code: string;
+  subcodes?: string[];
+  string: string;
+  actor?: string;
+  detail?: unknown;
+}
+
+export class BridgeError extends Error {
+  readonly spec: ErrorSpec;
+
+  constructor(
+    readonly code: ErrorCode,
+    readonly detail: string,
+    readonly extra: { errors?: Violation[]; fault?: FaultInfo; headers?: Record<string, string>; cause?: unknown } = {},
+  ) {
+    super(detail);
+    this.name = 'BridgeError';
+    this.spec = ERRORS[code];
+  }
+
+  get status(): number {
+    return this.spec.status;
+  }
+}
+
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  instance?: string;
+  requestId?: string;
+  errors?: Violation[];
+  fault?: FaultInfo;
+}
+
+export function toProblem(err: BridgeError, requestId?: string, instance?: string): Problem {
+  const p: Problem = { type: problemType(err.code), title: err.spec.title, status: err.spec.status, detail: err.detail };
+  if (instance) p.instance = instance;
+  if (requestId) p.requestId = requestId;
+  if (err.extra.errors) p.errors = err.extra.errors;
+  if (err.extra.fault) p.fault = err.extra.fault;
+  return p;
+}

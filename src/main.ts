@@ -1,0 +1,97 @@
+/**
+ * Starting and stopping the bridge: compile the bundles, serve them, drain on shutdown.
+ * The CLI and the demo both come through here; tests do too.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { compileServices, type Bundle } from './compile';
+import { formatDiagnostic, type Diagnostic } from './compile/diagnostics';
+import type { Config } from './config';
+import { createApp, ServiceRegistry, type AppState } from './http/app';
+import { createLogger, type Logger } from './log';
+import { Transport } from './transport/http';
+
+export interface StartOptions {
+  /** Environment for `${VAR}` in mapping files; default process.env. */
+  env?: NodeJS.ProcessEnv;
+  logger?: Logger;
+}
+
+export interface RunningBridge {
+  server: http.Server;
+  url: string;
+  port: number;
+  logger: Logger;
+  registry: ServiceRegistry;
+  /** Stops accepting, lets in-flight requests finish (up to SHUTDOWN_GRACE_MS), then closes. */
+  close(): Promise<void>;
+}
+
+export class StartError extends Error {}
+
+export function logDiagnostics(logger: Logger, diagnostics: Diagnostic[]): void {
+  for (const d of diagnostics) {
+    const line = formatDiagnostic(d);
+    if (d.severity === 'error') logger.error(line, { file: d.file, line: d.line, col: d.col });
+    else logger.warn(line, { file: d.file, line: d.line, col: d.col });
+  }
+}
+
+export function loadBundles(config: Config, logger: Logger, env?: NodeJS.ProcessEnv): Bundle[] {
+  const { bundles, diagnostics } = compileServices(config.servicesDir, { env });
+  logDiagnostics(logger, diagnostics);
+  for (const b of bundles) {
+    logger.info('service loaded', { service: b.name, operations: b.operations.size, restFacade: b.restFacade, wsdl: b.wsdlFile });
+  }
+  return bundles;
+}
+
+export async function startServer(config: Config, options: StartOptions = {}): Promise<RunningBridge> {
+  const logger = options.logger ?? createLogger({ level: config.logLevel });
+  const bundles = loadBundles(config, logger, options.env);
+  if (bundles.length === 0) throw new StartError(`no service bundle in ${config.servicesDir} could be loaded (see the errors above)`);
+  const registry = new ServiceRegistry();
+  registry.replace(bundles);
+  const transport = new Transport();
+  const state: AppState = { ready: false };
+  const app = createApp({ registry, logger, config, transport, state });
+  const server = http.createServer(app);
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  state.ready = true;
+  const port = (server.address() as AddressInfo).port;
+  const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  logger.info('listening', { url, services: bundles.map((b) => b.name) });
+
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      state.ready = false;
+      logger.info('shutting down', { graceMs: config.shutdownGraceMs });
+      const drained = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      let timer: NodeJS.Timeout | undefined;
+      const expired = new Promise<'expired'>((resolve) => {
+        timer = setTimeout(() => resolve('expired'), config.shutdownGraceMs);
+      });
+      const result = await Promise.race([drained, expired]);
+      clearTimeout(timer);
+      if (result === 'expired') {
+        logger.warn('grace period over; closing the remaining connections');
+        server.closeAllConnections();
+        await drained;
+      }
+      await transport.close();
+      logger.info('stopped');
+    })();
+    return closing;
+  };
+  return { server, url, port, logger, registry, close };
+}
