@@ -8,7 +8,7 @@ import dotenv from 'dotenv';
 import { compileServices, compileWsdlFile, type BundleResult } from './compile';
 import { formatDiagnostic, type Diagnostic } from './compile/diagnostics';
 import { ConfigError, loadConfig } from './config';
-import { startServer, StartError, type RunningBridge } from './main';
+import type { RunningBridge } from './main';
 
 interface ServeFlags {
   services?: string;
@@ -21,6 +21,8 @@ interface ServeFlags {
 export async function serve(flags: ServeFlags, before?: () => Promise<() => Promise<void>>): Promise<void> {
   const config = loadConfig({ servicesDir: flags.services, port: flags.port, host: flags.host, logLevel: flags.logLevel });
   const stopExtras = before ? await before() : undefined;
+  // Loaded here, not at the top: `validate` does not need the HTTP stack.
+  const { startServer } = require('./main') as typeof import('./main');
   let bridge: RunningBridge;
   try {
     bridge = await startServer(config);
@@ -116,7 +118,7 @@ export async function main(argv: string[]): Promise<void> {
   try {
     await buildProgram().parseAsync(argv);
   } catch (e) {
-    if (e instanceof ConfigError || e instanceof StartError) {
+    if (e instanceof ConfigError || (e instanceof Error && e.name === 'StartError')) {
       process.stderr.write(`soap-bridge: ${e.message}\n`);
       process.exit(2);
     }

@@ -27,7 +27,9 @@ export interface RunningBridge {
   close(): Promise<void>;
 }
 
-export class StartError extends Error {}
+export class StartError extends Error {
+  override name = 'StartError';
+}
 
 export function logDiagnostics(logger: Logger, diagnostics: Diagnostic[]): void {
   for (const d of diagnostics) {

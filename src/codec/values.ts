@@ -108,6 +108,11 @@ function isLeap(year: number): boolean {
   return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
 }
 
+/** XSD 1.0 years: '0000' is not a year, and a year of more than four digits has no leading zero. */
+function validYear(y: string): boolean {
+  return !/^0{4}$/.test(y) && !(y.length > 4 && y.startsWith('0'));
+}
+
 function validTz(tz: string | undefined): boolean {
   if (!tz || tz === 'Z') return true;
   const h = Number(tz.slice(1, 3));
@@ -142,7 +147,7 @@ export function isValidLexical(kind: BuiltinKind, text: string): boolean {
     case 'date': {
       const m = DATE_PARTS.exec(text);
       if (!m || (kind === 'dateTime') !== (m[4] !== undefined)) return false;
-      if (/^-?0{4}$/.test(m[1]) || (m[1].length > 4 && m[1].startsWith('0'))) return false;
+      if (!validYear(m[1])) return false;
       if (!validDate(m[1], m[2], m[3]) || !validTz(m[7])) return false;
       return kind === 'date' || validTime(m[4], m[5], m[6]);
     }
@@ -158,6 +163,7 @@ export function isValidLexical(kind: BuiltinKind, text: string): boolean {
       if (!validTz(tz)) return false;
       const body = tz ? text.slice(0, -tz.length) : text;
       if (kind === 'gYearMonth') {
+        if (!validYear(/^-?(\d+)/.exec(body)![1])) return false;
         const mo = Number(body.slice(body.lastIndexOf('-') + 1));
         return mo >= 1 && mo <= 12;
       }
@@ -171,11 +177,11 @@ export function isValidLexical(kind: BuiltinKind, text: string): boolean {
     }
     case 'gYear': {
       const tz = G_PARTS.exec(text)?.[1];
-      return validTz(tz);
+      return validTz(tz) && validYear(/^-?(\d+)/.exec(text)![1]);
     }
     case 'base64Binary': {
       const b = text.replace(/ /g, '');
-      return b.length % 4 === 0 && /^[A-Za-z0-9+/]*(={0,2})$/.test(b) && (b.length > 0 || text === '');
+      return b.length % 4 === 0 && /^([A-Za-z0-9+/]{4})*([A-Za-z0-9+/]{2}[AEIMQUYcgkosw048]=|[A-Za-z0-9+/][AQgw]==)?$/.test(b) && (b.length > 0 || text === '');
     }
     default:
       return true;
@@ -187,7 +193,8 @@ export function normalizeWhitespace(text: string, ws: 'preserve' | 'replace' | '
   if (ws === 'preserve') return text;
   const replaced = /[\t\n\r]/.test(text) ? text.replace(/[\t\n\r]/g, ' ') : text;
   if (ws === 'replace') return replaced;
-  return replaced.indexOf('  ') >= 0 || replaced.trim() !== replaced ? replaced.replace(/ +/g, ' ').trim() : replaced;
+  // Only #x20 is trimmed: String.prototype.trim would also strip NBSP and other Unicode spaces.
+  return replaced.indexOf('  ') >= 0 || replaced.startsWith(' ') || replaced.endsWith(' ') ? replaced.replace(/ +/g, ' ').replace(/^ | $/g, '') : replaced;
 }
 
 /** Canonical decimal text: no '+', no leading zeros, no trailing fraction zeros, '0' for zero. */

@@ -95,6 +95,28 @@ function typeWords(t: unknown): string {
   return words.join(' or ');
 }
 
+const choiceNameCache = new WeakMap<object, Set<string>>();
+
+/** Every property name declared inside the xs:choice subschemas (allOf/if/then/else) of an object schema. */
+function choiceNames(schema: unknown): Set<string> {
+  if (!schema || typeof schema !== 'object') return new Set();
+  const cached = choiceNameCache.get(schema);
+  if (cached) return cached;
+  const names = new Set<string>();
+  const visit = (s: unknown): void => {
+    if (!s || typeof s !== 'object') return;
+    const o = s as Record<string, unknown>;
+    if (o.properties && typeof o.properties === 'object') for (const k of Object.keys(o.properties)) names.add(k);
+    for (const key of ['if', 'then', 'else']) visit(o[key]);
+    if (Array.isArray(o.allOf)) o.allOf.forEach(visit);
+    if (Array.isArray(o.anyOf)) o.anyOf.forEach(visit);
+  };
+  const root = schema as Record<string, unknown>;
+  if (Array.isArray(root.allOf)) root.allOf.forEach(visit);
+  choiceNameCache.set(schema, names);
+  return names;
+}
+
 /** ajv errors -> contract violations: one per problem, at the JSON Pointer it is about. */
 export function violationsOf(errors: ErrorObject[] | null | undefined): Violation[] {
   if (!errors) return [];
@@ -118,9 +140,13 @@ export function violationsOf(errors: ErrorObject[] | null | undefined): Violatio
       case 'additionalProperties':
         push(`${at}/${escapePointer(String(e.params.additionalProperty))}`, 'is not a property of this type');
         break;
-      case 'unevaluatedProperties':
-        push(`${at}/${escapePointer(String(e.params.unevaluatedProperty))}`, 'is not a property of this type');
+      case 'unevaluatedProperties': {
+        // A property of a choice branch counts as unevaluated when its branch fails; the
+        // branch's own errors explain that, so only truly unknown names are reported here.
+        const name = String(e.params.unevaluatedProperty);
+        if (!choiceNames(e.parentSchema).has(name)) push(`${at}/${escapePointer(name)}`, 'is not a property of this type');
         break;
+      }
       case 'false schema':
         push(at, 'cannot be combined with the alternative already given (xs:choice)');
         break;

@@ -7,7 +7,7 @@
 import { decimalToJson, integerToJson, isValidLexical, LEXICAL, normalizeWhitespace, numericToText } from '../codec/values';
 import type { ComplexType, ElementDecl, Particle, QName, SimpleType, XsdType } from '../model/xsd';
 import { escapeAttr, escapeText } from '../xml/escape';
-import { attrOf, outerXml, resolveQNameIn, type XElem } from '../xml/reader';
+import { attrOf, outerXml, resolveQNameIn, XML_NS, type XElem } from '../xml/reader';
 import { shapeOf, wildcardAdmits, type ElementProp, type TypeShape } from './shape';
 import { XSD_NS } from '../xml/source';
 
@@ -58,6 +58,7 @@ export class NamespaceTable {
   private readonly used: Set<string>;
 
   prefix(ns: string): string {
+    if (ns === XML_NS) return 'xml';
     let p = this.prefixes.get(ns);
     if (p) return p;
     for (let n = this.prefixes.size + 1; ; n++) {
@@ -76,7 +77,7 @@ export class NamespaceTable {
   /** ` xmlns:p="ns"` for each namespace. */
   declarations(namespaces: Iterable<string>): string {
     let s = '';
-    for (const ns of namespaces) if (ns) s += ` xmlns:${this.prefix(ns)}="${escapeAttr(ns)}"`;
+    for (const ns of namespaces) if (ns && ns !== XML_NS) s += ` xmlns:${this.prefix(ns)}="${escapeAttr(ns)}"`;
     return s;
   }
 }

@@ -216,7 +216,7 @@ export class WsdlCompiler {
     const pos = msg.node.pos;
 
     if (style === 'rpc') {
-      const items: Particle[] = parts.map((p) => this.rpcPart(p));
+      const items: Particle[] = parts.map((p) => this.rpcPart(p, encoded));
       return {
         style: 'rpc',
         wrapper: { ns: body.namespace?.trim() ?? '', local: dir === 'input' ? opName : `${opName}Response` },
@@ -240,19 +240,19 @@ export class WsdlCompiler {
       const partName = attr(p, 'name') ?? '';
       const elName = attr(p, 'element');
       if (elName) return { kind: 'element', decl: this.schemas.element(resolveQName(p, elName), p), min: 1, max: 1, jsonName: partName };
-      return this.rpcPart(p);
+      return this.rpcPart(p, encoded);
     });
     return { style: 'bare', type: synthetic(items, pos, 'bare'), encoded };
   }
 
-  /** An rpc part accessor: an unqualified element named after the part, typed by the part. */
-  private rpcPart(p: SNode): Particle {
+  /** An rpc part accessor: an unqualified element named after the part, typed by the part (nillable when encoded). */
+  private rpcPart(p: SNode, encoded: boolean): Particle {
     const partName = attr(p, 'name');
     if (!partName) throw new LoadError(p.pos, 'wsdl:part needs a name');
     const typeName = attr(p, 'type');
     const elName = attr(p, 'element');
     if (typeName) {
-      const decl: ElementDecl = { name: { ns: '', local: partName }, type: this.schemas.type(resolveQName(p, typeName), p), nillable: true, abstract: false, global: false, pos: p.pos };
+      const decl: ElementDecl = { name: { ns: '', local: partName }, type: this.schemas.type(resolveQName(p, typeName), p), nillable: encoded, abstract: false, global: false, pos: p.pos };
       return { kind: 'element', decl, min: 1, max: 1 };
     }
     if (elName) return { kind: 'element', decl: this.schemas.element(resolveQName(p, elName), p), min: 1, max: 1, jsonName: partName };

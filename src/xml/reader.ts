@@ -77,7 +77,14 @@ function splitName(qname: string, offset: number): [string, string] {
   return parts;
 }
 
-const PREDEFINED: Record<string, string> = { lt: '<', gt: '>', amp: '&', apos: "'", quot: '"' };
+// Null prototype: "&constructor;" must not find Object.prototype.constructor.
+const PREDEFINED: Record<string, string> = Object.assign(Object.create(null) as Record<string, string>, {
+  lt: '<',
+  gt: '>',
+  amp: '&',
+  apos: "'",
+  quot: '"',
+});
 
 function decodeRefs(s: string, offset: number): string {
   let out = '';
@@ -136,7 +143,11 @@ function isSpace(c: number): boolean {
 }
 
 // Not frozen: a frozen prototype would make assignments on derived scopes fail.
-const ROOT_SCOPE: Record<string, string> = { '': '', xml: XML_NS };
+// Null prototype: an undeclared prefix such as "constructor" or "__proto__" must stay unbound.
+const ROOT_SCOPE: Record<string, string> = Object.assign(Object.create(null) as Record<string, string>, {
+  '': '',
+  xml: XML_NS,
+});
 
 interface RawAttr {
   qname: string;
@@ -164,6 +175,7 @@ export function readXml(src: string, limits: ReadLimits = DEFAULT_READ_LIMITS): 
     if (c1 === 63 /* ? */) {
       const close = src.indexOf('?>', i + 2);
       if (close < 0) fail('unterminated processing instruction', i);
+      if (INVALID_XML_CHAR.test(src.slice(i + 2, close))) fail('processing instruction contains a character not allowed in XML', i);
       i = close + 2;
       return true;
     }
@@ -171,10 +183,11 @@ export function readXml(src: string, limits: ReadLimits = DEFAULT_READ_LIMITS): 
       if (src.startsWith('<!--', i)) {
         const close = src.indexOf('-->', i + 4);
         if (close < 0) fail('unterminated comment', i);
+        if (INVALID_XML_CHAR.test(src.slice(i + 4, close))) fail('comment contains a character not allowed in XML', i);
         i = close + 3;
         return true;
       }
-      if (src.startsWith('<!DOCTYPE', i) || src.startsWith('<!ENTITY', i) || src.startsWith('<!ELEMENT', i)) {
+      if (/^<!(DOCTYPE|ENTITY|ELEMENT|ATTLIST|NOTATION)/.test(src.slice(i, i + 10))) {
         throw new XmlError('XML_DTD', 'a DTD (DOCTYPE or entity declaration) is not allowed', i);
       }
     }
@@ -239,6 +252,7 @@ export function readXml(src: string, limits: ReadLimits = DEFAULT_READ_LIMITS): 
     const qname = src.slice(i + 1, k);
     if (!qname) fail('missing element name', i);
     const raw: RawAttr[] = [];
+    let seenNames: Set<string> | undefined;
     let selfClosing = false;
     for (;;) {
       while (k < len && isSpace(src.charCodeAt(k))) k++;
@@ -272,7 +286,14 @@ export function readXml(src: string, limits: ReadLimits = DEFAULT_READ_LIMITS): 
       if (vend < 0) fail(`unterminated value of attribute ${aname}`, k);
       const rawValue = src.slice(k + 1, vend);
       if (rawValue.indexOf('<') >= 0) fail(`'<' is not allowed in the value of attribute ${aname}`, k);
-      for (const a of raw) if (a.qname === aname) fail(`duplicate attribute ${aname}`, nameStart);
+      // Few attributes: a scan; many: a set, so a hostile tag cannot make this quadratic.
+      if (raw.length < 16) {
+        for (const a of raw) if (a.qname === aname) fail(`duplicate attribute ${aname}`, nameStart);
+      } else {
+        seenNames ??= new Set(raw.map((a) => a.qname));
+        if (seenNames.has(aname)) fail(`duplicate attribute ${aname}`, nameStart);
+        seenNames.add(aname);
+      }
       raw.push({ qname: aname, value: attrValue(rawValue, k + 1), at: nameStart });
       k = vend + 1;
     }
@@ -284,9 +305,10 @@ export function readXml(src: string, limits: ReadLimits = DEFAULT_READ_LIMITS): 
     for (const a of raw) {
       if (a.qname === 'xmlns' || a.qname.startsWith('xmlns:')) {
         const prefix = a.qname === 'xmlns' ? '' : a.qname.slice(6);
-        if (prefix) splitName(prefix, a.at);
+        if (a.qname !== 'xmlns') splitName(a.qname, a.at); // refuses "xmlns:" and "xmlns:a:b"
         if (prefix && a.value === '') fail(`namespace prefix ${prefix} cannot be undeclared`, a.at);
         if (prefix === 'xmlns' || (prefix === 'xml' && a.value !== XML_NS)) fail(`prefix ${prefix} cannot be declared`, a.at);
+        if (prefix !== 'xml' && (a.value === XML_NS || a.value === XMLNS_NS)) fail(`namespace ${a.value} cannot be bound to ${prefix || 'the default namespace'}`, a.at);
         (decls ??= []).push([prefix, a.value]);
       }
     }
@@ -299,6 +321,7 @@ export function readXml(src: string, limits: ReadLimits = DEFAULT_READ_LIMITS): 
     const ns = scope[prefix];
     if (ns === undefined) fail(`prefix ${prefix} of <${qname}> is not bound to a namespace`, start);
     const attrs: XAttr[] = [];
+    let expanded: Set<string> | undefined;
     for (const a of raw) {
       if (a.qname === 'xmlns' || a.qname.startsWith('xmlns:')) continue;
       const [ap, al] = splitName(a.qname, a.at);
@@ -308,7 +331,9 @@ export function readXml(src: string, limits: ReadLimits = DEFAULT_READ_LIMITS): 
         if (bound === undefined) fail(`prefix ${ap} of attribute ${a.qname} is not bound to a namespace`, a.at);
         ans = bound!;
         if (ans === XMLNS_NS) fail(`attribute ${a.qname} uses the xmlns namespace`, a.at);
-        for (const b of attrs) if (b.ns === ans && b.local === al) fail(`duplicate attribute {${ans}}${al}`, a.at);
+        const key = `{${ans}}${al}`;
+        if (expanded?.has(key) || (!expanded && attrs.some((b) => b.ns === ans && b.local === al))) fail(`duplicate attribute ${key}`, a.at);
+        if (raw.length >= 16) (expanded ??= new Set(attrs.filter((b) => b.ns).map((b) => `{${b.ns}}${b.local}`))).add(key);
       }
       attrs.push({ ns: ans, local: al, qname: a.qname, value: a.value });
     }
@@ -376,21 +401,25 @@ export function resolveQNameIn(el: XElem, value: string): { ns: string; local: s
  */
 export function outerXml(src: string, el: XElem): string {
   const used = new Set<string>();
-  const visit = (e: XElem): void => {
-    used.add(e.qname.indexOf(':') >= 0 ? e.qname.slice(0, e.qname.indexOf(':')) : '');
+  /** `bound`: prefixes declared on el or on the descendants between el and e (these shadow ancestors). */
+  const visit = (e: XElem, bound: ReadonlySet<string>): void => {
+    if (e.decls) bound = new Set([...bound, ...e.decls.map(([p]) => p)]);
+    const use = (prefix: string): void => {
+      if (!bound.has(prefix)) used.add(prefix);
+    };
+    use(e.qname.indexOf(':') >= 0 ? e.qname.slice(0, e.qname.indexOf(':')) : '');
     for (const a of e.attrs) {
       const c = a.qname.indexOf(':');
-      if (c >= 0) used.add(a.qname.slice(0, c));
+      if (c >= 0) use(a.qname.slice(0, c));
       const v = /^([A-Za-z_][\w.-]*):[A-Za-z_][\w.-]*$/.exec(a.value.trim());
-      if (v) used.add(v[1]);
+      if (v) use(v[1]);
     }
-    for (const c of e.children) visit(c);
+    for (const c of e.children) visit(c, bound);
   };
-  visit(el);
-  const declaredInside = new Set<string>((el.decls ?? []).map(([p]) => p));
+  visit(el, new Set());
   let extra = '';
   for (const prefix of used) {
-    if (declaredInside.has(prefix) || prefix === 'xml') continue;
+    if (prefix === 'xml') continue;
     const uri = resolveQNameIn(el.parent ?? el, `${prefix ? prefix + ':' : ''}x`);
     if (!uri) continue;
     if (prefix === '' && uri.ns === '') continue;

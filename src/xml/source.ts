@@ -37,8 +37,9 @@ export interface SNode {
   pos: SourcePos;
 }
 
-// Not frozen: a frozen prototype would make assignments on derived scopes fail.
-const ROOT_SCOPE: Record<string, string> = { xml: 'http://www.w3.org/XML/1998/namespace' };
+// Not frozen (a frozen prototype would make assignments on derived scopes fail), and without
+// a prototype, so a prefix such as "constructor" is never taken for a bound one.
+const ROOT_SCOPE: Record<string, string> = Object.assign(Object.create(null) as Record<string, string>, { xml: 'http://www.w3.org/XML/1998/namespace' });
 
 /** Decodes file bytes honouring a BOM or the XML declaration's encoding. */
 export function decodeXmlBytes(buf: Buffer, file: string): string {
@@ -71,8 +72,9 @@ export function parseSourceXml(text: string, file: string): SNode {
     fail(parser.line, parser.column + 1, 'DTDs are not allowed (no DOCTYPE, no entity declarations)');
   });
   parser.on('opentagstart', (tag) => {
+    // saxes has consumed '<', the name and the character after it: step back to the '<'.
     tagLine = parser.line;
-    tagCol = Math.max(1, parser.column - tag.name.length);
+    tagCol = Math.max(1, parser.column - tag.name.length - 1);
   });
   parser.on('opentag', (tag: SaxesTagNS) => {
     const parent = stack[stack.length - 1];
