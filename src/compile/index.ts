@@ -182,7 +182,8 @@ function compile(src: BundleSource, options: CompileOptions): BundleResult {
     }
   }
   if (defs.size === 0 && !diags.hasErrors) {
-    diags.error(docs.wsdls[0].node.pos, 'no operation of the WSDL could be compiled (see the warnings above for each)');
+    const disabled = diags.list.some((d) => d.message.includes(' is disabled: '));
+    diags.error(docs.wsdls[0].node.pos, disabled ? 'no operation of the WSDL could be compiled (see the warnings above for each)' : 'the SOAP bindings of the WSDL define no operation');
   }
   if (diags.hasErrors) return { diagnostics: diags.list };
   const files = [...docs.files];

@@ -74,7 +74,7 @@ export class WsdlCompiler {
           const location = address && attr(address, 'location');
           if (!b || !location) continue;
           try {
-            const key = clark(resolveQName(port, b));
+            const { key } = this.resolveRef(this.bindings, port, b, 'binding');
             if (!this.addresses.has(key)) this.addresses.set(key, location.trim());
           } catch (e) {
             if (e instanceof LoadError) this.diags.warn(e.pos, `port ${attr(port, 'name') ?? '?'} is ignored: ${e.message}`);
@@ -102,9 +102,7 @@ export class WsdlCompiler {
       try {
         const ptName = attr(b.node, 'type');
         if (!ptName) throw new LoadError(b.node.pos, 'wsdl:binding needs a type attribute (its portType)');
-        const q = resolveQName(b.node, ptName);
-        portType = this.portTypes.get(clark(q));
-        if (!portType) throw new LoadError(b.node.pos, `portType ${clark(q)} is not defined`);
+        portType = this.resolveRef(this.portTypes, b.node, ptName, 'portType').entry;
       } catch (e) {
         if (e instanceof LoadError) {
           this.diags.warn(e.pos, `binding ${attr(b.node, 'name') ?? '?'} is disabled: ${e.message}`);
@@ -178,10 +176,30 @@ export class WsdlCompiler {
   private lookupMessage(ref: SNode): Indexed {
     const m = attr(ref, 'message');
     if (!m) throw new LoadError(ref.pos, `wsdl:${ref.local} needs a message attribute`);
-    const q = resolveQName(ref, m);
-    const msg = this.messages.get(clark(q));
-    if (!msg) throw new LoadError(ref.pos, `message ${clark(q)} is not defined`);
-    return msg;
+    return this.resolveRef(this.messages, ref, m, 'message').entry;
+  }
+
+  /**
+   * Resolves a reference to a WSDL component. WSDLs in the wild often qualify these with the
+   * wrong prefix (or none); when the name does not resolve but exactly one component of that
+   * kind has the local name, that one is used and a warning says so.
+   */
+  private resolveRef(map: Map<string, Indexed>, node: SNode, value: string, what: string): { key: string; entry: Indexed } {
+    let problem: string;
+    try {
+      const key = clark(resolveQName(node, value));
+      const entry = map.get(key);
+      if (entry) return { key, entry };
+      problem = `${what} ${key} is not defined`;
+    } catch (e) {
+      if (!(e instanceof LoadError)) throw e;
+      problem = e.message;
+    }
+    const local = value.slice(value.indexOf(':') + 1).trim();
+    const matches = [...map].filter(([k]) => k === local || k.endsWith(`}${local}`));
+    if (matches.length !== 1) throw new LoadError(node.pos, problem);
+    this.diags.warn(node.pos, `${problem}; using the only ${what} named "${local}" (${matches[0][0]})`);
+    return { key: matches[0][0], entry: matches[0][1] };
   }
 
   private bodyBinding(bmsg: SNode | undefined, msgKey: string): BodyBinding {

@@ -1,0 +1,80 @@
+/**
+ * Configuration (CONTRACT §1): defaults < environment (.env) < flags, validated once.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { describe, it } from 'mocha';
+import { ConfigError, DEFAULTS, ENV_NAMES, loadConfig } from '../../src/config';
+import { request, tempDir } from '../support/bridge';
+import { ROOT } from '../support/compile';
+
+async function freePort(): Promise<number> {
+  const s = http.createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as AddressInfo).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+describe('configuration', () => {
+  it('has the contract defaults', () => {
+    assert.deepEqual(loadConfig({}, {}), { port: 8080, host: '0.0.0.0', servicesDir: './wsdl', logLevel: 'info', backendTimeoutMs: 30000, maxBodyBytes: 10485760, shutdownGraceMs: 10000 });
+    assert.ok(Object.isFrozen(loadConfig({}, {})));
+  });
+
+  it('reads the environment and lets flags win', () => {
+    const env = { PORT: '9000', HOST: '127.0.0.1', SERVICES_DIR: '/srv', LOG_LEVEL: 'debug', BACKEND_TIMEOUT_MS: '1500', MAX_BODY_BYTES: '2048', SHUTDOWN_GRACE_MS: '0' };
+    assert.deepEqual(loadConfig({}, env), { port: 9000, host: '127.0.0.1', servicesDir: '/srv', logLevel: 'debug', backendTimeoutMs: 1500, maxBodyBytes: 2048, shutdownGraceMs: 0 });
+    assert.equal(loadConfig({ port: '9100', servicesDir: 'x' }, env).port, 9100);
+    assert.equal(loadConfig({ port: '9100', servicesDir: 'x' }, env).servicesDir, 'x');
+  });
+
+  it('refuses bad values with the variable or flag named', () => {
+    assert.throws(() => loadConfig({}, { PORT: '80a' }), (e: Error) => e instanceof ConfigError && /PORT must be an integer/.test(e.message));
+    assert.throws(() => loadConfig({ port: '70000' }, {}), /--port must be an integer from 0 to 65535/);
+    assert.throws(() => loadConfig({}, { LOG_LEVEL: 'loud' }), /LOG_LEVEL must be one of/);
+    assert.throws(() => loadConfig({}, { BACKEND_TIMEOUT_MS: '0' }), /BACKEND_TIMEOUT_MS/);
+    assert.throws(() => loadConfig({}, { MAX_BODY_BYTES: '-1' }), /MAX_BODY_BYTES/);
+  });
+
+  it('.env.example lists every variable with its default', () => {
+    const example = fs.readFileSync(path.join(ROOT, '.env.example'), 'utf8');
+    for (const [key, name] of Object.entries(ENV_NAMES)) {
+      assert.match(example, new RegExp(`^${name}=${String(DEFAULTS[key as keyof typeof DEFAULTS]).replace(/\./g, '\\.')}$`, 'm'), name);
+    }
+    for (const name of ['DEMO_CALCULATOR_PORT', 'DEMO_ORDERS_PORT']) assert.match(example, new RegExp(`^${name}=\\d+$`, 'm'));
+  });
+
+  it('serve reads .env from its working directory, answers, and exits 0 on SIGTERM', async function () {
+    this.timeout(20000);
+    const tmp = tempDir('dotenv');
+    const port = await freePort();
+    fs.writeFileSync(path.join(tmp.dir, '.env'), `PORT=${port}\nHOST=127.0.0.1\nSERVICES_DIR=${path.join(ROOT, 'wsdl')}\nLOG_LEVEL=warn\nSHUTDOWN_GRACE_MS=2000\n`);
+    const child = spawn(process.execPath, [path.join(ROOT, 'dist', 'src', 'cli.js'), 'serve'], { cwd: tmp.dir, env: { PATH: process.env.PATH }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    try {
+      let ready = false;
+      for (let i = 0; i < 100 && !ready; i++) {
+        try {
+          ready = (await request(`http://127.0.0.1:${port}/readyz`, { timeoutMs: 500 })).status === 200;
+        } catch {
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      }
+      assert.ok(ready, `the bridge did not become ready: ${output}`);
+      child.kill('SIGTERM');
+      const code = await Promise.race([exited, new Promise<string>((r) => setTimeout(() => r('timeout'), 8000))]);
+      assert.equal(code, 0, output);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      tmp.remove();
+    }
+  });
+});

@@ -1,0 +1,31 @@
+/**
+ * The real-world WSDL corpus beside the repository (../shared/corpus), selected the way
+ * ../shared/checks/corpus selects it: well-formed WSDL documents with a SOAP binding, no
+ * remote or missing import, one per distinct content.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { ROOT } from '../support/compile';
+
+export const CORPUS = path.resolve(ROOT, '..', 'shared', 'corpus');
+
+export function corpusPresent(): boolean {
+  return fs.existsSync(path.join(CORPUS, 'MANIFEST.tsv'));
+}
+
+export function eligibleWsdls(): string[] {
+  const lines = fs.readFileSync(path.join(CORPUS, 'MANIFEST.tsv'), 'utf8').split('\n').slice(1);
+  const seen = new Set<string>();
+  const out: string[] = [];
+  for (const line of lines) {
+    const c = line.split('\t');
+    if (c.length < 15) continue;
+    const [file, , , kind, , , , , wellFormed, remote, nsWellFormed, , , sha, notes] = c;
+    if (kind !== 'wsdl' || wellFormed !== 'yes' || nsWellFormed !== 'yes' || remote === 'yes') continue;
+    if (/unresolved-local-import|no-binding-in-file|http-binding-only/.test(notes)) continue;
+    if (seen.has(sha)) continue;
+    seen.add(sha);
+    out.push(file);
+  }
+  return out;
+}
