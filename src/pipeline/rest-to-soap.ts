@@ -21,10 +21,20 @@ export interface CallContext {
   backendMs?: number;
 }
 
+/** At most this many violations are listed in one problem; the detail gives the total. */
+export const MAX_LISTED_VIOLATIONS = 100;
+
+function counted(what: string, violations: Violation[]): { detail: string; errors: Violation[] } {
+  const n = violations.length;
+  const shown = n > MAX_LISTED_VIOLATIONS ? `, the first ${MAX_LISTED_VIOLATIONS} listed` : '';
+  return { detail: `${what} (${n} violation${n === 1 ? '' : 's'}${shown})`, errors: violations.slice(0, MAX_LISTED_VIOLATIONS) };
+}
+
 export function validateInput(op: CompiledOperation, input: unknown): void {
   const violations = op.validateInput(input);
   if (violations) {
-    throw new BridgeError('VALIDATION_FAILED', `the body breaks the input schema of ${op.name} (${violations.length} violation${violations.length === 1 ? '' : 's'})`, { errors: violations });
+    const { detail, errors } = counted(`the body breaks the input schema of ${op.name}`, violations);
+    throw new BridgeError('VALIDATION_FAILED', detail, { errors });
   }
 }
 
@@ -124,11 +134,13 @@ export function raiseFault(op: CompiledOperation, env: ParsedEnvelope, src: stri
 
 export function decodeOutput(op: CompiledOperation, env: ParsedEnvelope, src: string, status: number): unknown {
   if (status < 200 || status >= 300) throw invalid(op, `has HTTP status ${status} without a SOAP Fault`);
-  const { value, errors } = op.decodeReply(env.body, src);
-  if (errors.length) throw invalid(op, `breaks the output schema (${errors.length} problem${errors.length === 1 ? '' : 's'})`, errors);
-  const violations = op.validateOutput(value);
-  if (violations) throw invalid(op, `breaks the output schema (${violations.length} violation${violations.length === 1 ? '' : 's'})`, violations);
-  return value;
+  const decoded = op.decodeReply(env.body, src);
+  const violations = decoded.errors.length ? decoded.errors : op.validateOutput(decoded.value);
+  if (violations) {
+    const { detail, errors } = counted('breaks the output schema', violations);
+    throw invalid(op, detail, errors);
+  }
+  return decoded.value;
 }
 
 /** The whole direction: JSON input in, JSON output out (undefined for a one-way operation). */

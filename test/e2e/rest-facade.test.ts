@@ -267,6 +267,14 @@ describe('REST facade end to end (CONTRACT §3, §5)', function () {
         ],
       );
     });
+    it('400: lists at most 100 violations and says how many there are', async () => {
+      const item = Array.from({ length: 150 }, () => ({ sku: 'bad', quantity: 1, unitPrice: { currency: 'EUR', $value: 1 } }));
+      const r = await postJson(`${api}/orders/CreateOrder`, { customer: { customerId: 1, name: 'x', phone: null, address: { street: 's', city: 'c', postalCode: 'p', country: 'GB' } }, item, payment: { voucherCode: 'v' }, express: false });
+      assert.equal(r.status, 400);
+      assert.equal(r.json.errors.length, 100);
+      assert.match(r.json.detail, /\(150 violations, the first 100 listed\)$/);
+      assert.equal(r.json.errors[99].pointer, '/item/99/sku');
+    });
     it('400: malformed JSON, an empty body, and a body that is not an object', async () => {
       const bad = await postJson(`${api}/calculator/Add`, '{"intA": 2,');
       assert.equal(bad.status, 400);
