@@ -6,7 +6,7 @@
 import Ajv2020, { type ErrorObject } from 'ajv/dist/2020';
 import type { SchemaValidateFunction } from 'ajv';
 import { compareDecimal, decimalDigits, isValidLexical, numberToDecimal } from '../codec/values';
-import type { BuiltinKind } from '../model/xsd';
+import type { BuiltinKind, Facets } from '../model/xsd';
 import { escapePointer, type Violation } from './codec';
 import { MAX_SAFE } from './json-schema';
 
@@ -24,15 +24,7 @@ const FORMAT_LABELS: Record<string, string> = {
   hexBinary: 'hexadecimal octets (xs:hexBinary)',
 };
 
-interface NumericKeyword {
-  integer: boolean;
-  minInclusive?: string;
-  maxInclusive?: string;
-  minExclusive?: string;
-  maxExclusive?: string;
-  totalDigits?: number;
-  fractionDigits?: number;
-}
+type NumericKeyword = { integer: boolean } & Pick<Facets, 'minInclusive' | 'maxInclusive' | 'minExclusive' | 'maxExclusive' | 'totalDigits' | 'fractionDigits'>;
 
 function numericCheck(k: NumericKeyword, data: unknown): string | undefined {
   let text: string;

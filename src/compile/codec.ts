@@ -198,8 +198,8 @@ export class Codec {
   // ---- encoding ------------------------------------------------------------------------
 
   /** Writes one element (with its tag) for a JSON value; `null` becomes xsi:nil. */
-  elementEncoder(decl: ElementDecl, tagOverride?: string): ElementEncoder {
-    const tag = tagOverride ?? this.ns.tag(decl.name);
+  elementEncoder(decl: ElementDecl): ElementEncoder {
+    const tag = this.ns.tag(decl.name);
     const nil = `<${tag} xsi:nil="true"/>`;
     const t = decl.type;
     if (t.kind === 'simple') {
@@ -413,9 +413,9 @@ export class Codec {
     const value = shape.valueType ? this.textToSimple(shape.valueType) : undefined;
     const scalar = shape.kind === 'scalar';
     const props = shape.elements;
-    const byLocal = new Map<string, { prop: ElementProp; dec: ElementDecoder }[]>();
+    const byLocal = new Map<string, { prop: ElementProp; dec: ElementDecoder; ptr: string }[]>();
     for (const prop of props) {
-      const entry = { prop, dec: this.elementDecoder(prop.decl) };
+      const entry = { prop, dec: this.elementDecoder(prop.decl), ptr: `/${escapePointer(prop.jsonName)}` };
       const list = byLocal.get(prop.decl.name.local);
       if (list) list.push(entry);
       else byLocal.set(prop.decl.name.local, [entry]);
@@ -470,7 +470,7 @@ export class Codec {
       for (let i = 0; i < children.length; i++) {
         const child = children[i];
         const candidates = byLocal.get(child.local);
-        let hit: { prop: ElementProp; dec: ElementDecoder } | undefined;
+        let hit: { prop: ElementProp; dec: ElementDecoder; ptr: string } | undefined;
         if (candidates) {
           for (const c of candidates) {
             if (anyNs || c.prop.decl.name.ns === child.ns) {
@@ -488,16 +488,16 @@ export class Codec {
         if (prop.array) {
           let list = slots[prop.index] as unknown[] | undefined;
           if (!list) slots[prop.index] = list = [];
-          list.push(hit.dec(child, ctx, `${path}/${escapePointer(prop.jsonName)}/${list.length}`));
+          list.push(hit.dec(child, ctx, `${path}${hit.ptr}/${list.length}`));
         } else if (slots[prop.index] !== undefined) {
-          report(ctx, `${path}/${escapePointer(prop.jsonName)}`, 'occurs more than once but is not repeatable');
+          report(ctx, path + hit.ptr, 'occurs more than once but is not repeatable');
         } else {
-          const v = hit.dec(child, ctx, `${path}/${escapePointer(prop.jsonName)}`);
+          const v = hit.dec(child, ctx, path + hit.ptr);
           slots[prop.index] = v === undefined ? null : v;
         }
       }
       if (!mixed && hasElements && el.text.length > 0 && /\S/.test(el.text)) report(ctx, path, 'has text where only elements are allowed');
-      if (!hasElements && children.length > 0 && !wildcards) report(ctx, path, 'must be empty');
+      if (!hasElements && /\S/.test(el.text)) report(ctx, path, 'must be empty (found text)');
       for (let i = 0; i < props.length; i++) {
         const prop = props[i];
         const v = slots[i];

@@ -14,8 +14,8 @@ import { loadDocuments } from './loader';
 import { WsdlCompiler } from './wsdl';
 import { SchemaSet } from './xsd';
 import { loadMapping, type Mapping } from '../mapping';
-import type { MessageShape, OperationModel, SoapVersion } from '../model/operation';
-import type { ComplexType, XsdType } from '../model/xsd';
+import type { OperationModel, SoapVersion } from '../model/operation';
+import type { XsdType } from '../model/xsd';
 import { clark } from '../model/xsd';
 import { envelopeClose, envelopeOpen } from '../soap/envelope';
 import type { XElem } from '../xml/reader';
@@ -70,11 +70,6 @@ interface BundleSource {
   wsdlFile?: string;
   mappingFile?: string;
   defaultName: string;
-}
-
-/** The type a message's JSON form is the content of. */
-function messageType(m: MessageShape): ComplexType {
-  return m.type;
 }
 
 /** Namespaces an element tree of `t` may use, for the envelope's declarations. */
@@ -136,8 +131,8 @@ function compile(src: BundleSource, options: CompileOptions): BundleResult {
   for (const m of models) {
     try {
       defs.set(m, {
-        input: schemaBuilder.defFor(messageType(m.input), `${m.name}Request`),
-        output: m.output ? schemaBuilder.defFor(messageType(m.output), `${m.name}Response`) : undefined,
+        input: schemaBuilder.defFor(m.input.type, `${m.name}Request`),
+        output: m.output ? schemaBuilder.defFor(m.output.type, `${m.name}Response`) : undefined,
       });
     } catch (e) {
       if (e instanceof LoadError) diags.warn(e.pos, `operation ${m.name} is disabled: ${e.message}`);

@@ -158,8 +158,7 @@ export class JsonSchemaBuilder {
   elementSchema(p: ElementProp, hint: string): JsonSchema {
     let s = this.typeSchema(p.decl.type, p.decl.name.local || hint);
     if (p.decl.nillable) s = nullable(s);
-    if (p.decl.documentation && !s.$ref) s = { ...s, description: p.decl.documentation };
-    else if (p.decl.documentation) s = { description: p.decl.documentation, ...s };
+    if (p.decl.documentation) s = { ...s, description: p.decl.documentation };
     if (!p.array) return s;
     const arr: JsonSchema = { type: 'array', items: s };
     if (p.required && p.min > 0) arr.minItems = p.min;

@@ -62,7 +62,9 @@ export class WsdlCompiler {
         const map = c.local === 'message' ? this.messages : c.local === 'portType' ? this.portTypes : c.local === 'binding' ? this.bindings : undefined;
         if (map && !map.has(key)) map.set(key, { node: c, tns: doc.targetNamespace });
       }
-      for (const [prefix, uri] of Object.entries(collectScope(doc.node))) {
+      // The scope's own keys and its inherited ones (a prototype chain).
+      for (const prefix in doc.node.scope) {
+        const uri = doc.node.scope[prefix];
         if (prefix && !this.preferredPrefixes.has(uri)) this.preferredPrefixes.set(uri, prefix);
       }
     }
@@ -294,12 +296,5 @@ function synthetic(items: Particle[], pos: SourcePos, kind: 'rpc' | 'bare'): Com
     synthetic: kind,
     pos,
   };
-}
-
-function collectScope(node: SNode): Record<string, string> {
-  const out: Record<string, string> = {};
-  // eslint-disable-next-line guard-for-in
-  for (const k in node.scope) out[k] = node.scope[k];
-  return out;
 }
 

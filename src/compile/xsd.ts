@@ -18,7 +18,6 @@ import type {
   Particle,
   QName,
   SimpleType,
-  SourcePos,
   XsdType,
 } from '../model/xsd';
 import { clark } from '../model/xsd';
@@ -166,10 +165,6 @@ export class SchemaSet {
 
   type(q: QName, at: SNode): XsdType {
     return this.session(() => this.typeByName(q, at));
-  }
-
-  hasElement(q: QName): boolean {
-    return this.registry.element.has(clark(q));
   }
 
   // ---- types ---------------------------------------------------------------------------
@@ -622,7 +617,8 @@ export class SchemaSet {
     if (!type) {
       // No type: the head of its substitution group gives it, else xs:anyType.
       const head = attr(node, 'substitutionGroup');
-      type = head ? this.elementDecl({ ...node, attrs: new Map([['ref', head]]) }, schema).type : ANY_TYPE;
+      const q = head ? this.qname(node, head, schema) : undefined;
+      type = q ? this.globalElement(this.lookup('element', q, node, 'element'), q).type : ANY_TYPE;
     }
     return {
       name,
@@ -705,10 +701,5 @@ export class SchemaSet {
     if (t.kind === 'simple') return t;
     if (t.kind === 'anyType') return this.builtin('anySimpleType');
     throw new LoadError(at.pos, 'an attribute must have a simple type');
-  }
-
-  /** The position of the xs:schema element a namespace is declared in, for messages. */
-  positionOf(q: QName, kind: ComponentKind): SourcePos | undefined {
-    return this.registry[kind].get(clark(q))?.node.pos;
   }
 }

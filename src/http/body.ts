@@ -18,7 +18,7 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
       req.off('data', onData);
       req.off('end', onEnd);
       req.off('error', onError);
-      req.off('aborted', onAborted);
+      req.off('close', onClose);
       if (err) reject(err);
       else resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size));
     };
@@ -33,11 +33,14 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
     };
     const onEnd = (): void => finish();
     const onError = (e: Error): void => finish(e);
-    const onAborted = (): void => finish(new Error('request aborted by the client'));
+    // The client went away before the end of its body: nobody is left to answer.
+    const onClose = (): void => {
+      if (!req.complete) finish(new BridgeError('MALFORMED_JSON', 'the request body was cut off before its end'));
+    };
     req.on('data', onData);
     req.on('end', onEnd);
     req.on('error', onError);
-    req.on('aborted', onAborted);
+    req.on('close', onClose);
   });
 }
 

@@ -10,7 +10,7 @@ import { faultElement, parseEnvelope, readFault, requestHeaders, EnvelopeError, 
 import { Transport, TransportError, type HttpReply } from '../transport/http';
 import { CharsetError, charsetOf, decodeXml } from '../xml/charset';
 import { UnwritableCharError } from '../xml/escape';
-import { readXml, XmlError } from '../xml/reader';
+import { lineCol, readXml, XmlError } from '../xml/reader';
 
 export interface CallContext {
   requestId: string;
@@ -112,8 +112,9 @@ export function readReply(op: CompiledOperation, reply: HttpReply): { env: Parse
     env = parseEnvelope(readXml(src));
   } catch (e) {
     if (e instanceof XmlError) {
+      const { line, col } = lineCol(src, e.offset);
       const why = e.code === 'XML_DTD' ? 'contains a DTD, which is refused' : `is not well-formed XML: ${e.message}`;
-      throw invalid(op, `${why} (HTTP ${reply.status})`);
+      throw invalid(op, `${why} (line ${line}, column ${col}; HTTP ${reply.status})`);
     }
     if (e instanceof EnvelopeError) throw invalid(op, `is not a SOAP envelope: ${e.message} (HTTP ${reply.status})`);
     throw e;

@@ -332,7 +332,7 @@ describe('REST facade end to end (CONTRACT §3, §5)', function () {
     const invalid: [string, RegExp][] = [
       ['garbage', /is not XML \(HTTP 502, content-type text\/html\)/],
       ['notxml', /is not XML \(HTTP 200, content-type application\/json\)/],
-      ['malformed', /is not well-formed XML: end tag <\/soap:Body> does not match <tns:AddResponse>/],
+      ['malformed', /is not well-formed XML: end tag <\/soap:Body> does not match <tns:AddResponse> \(line 1, column \d+; HTTP 200\)/],
       ['dtd', /contains a DTD, which is refused/],
       ['v12', /is a SOAP 1\.2 envelope, but the request was SOAP 1\.1/],
       ['big', /too large/],

@@ -6,30 +6,21 @@
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it } from 'mocha';
 import * as soap from 'soap';
-import { postJson, startBridge, tempDir, writeBundle, type TestBridge } from '../support/bridge';
+import { postJson, startBridge, startHttp, tempDir, writeBundle, type TestBridge } from '../support/bridge';
 import { fixture } from '../support/compile';
 
-async function soapServer(wsdlFile: string, pathName: string, services: soap.IServices, soap12 = false): Promise<{ port: number; close(): Promise<void> }> {
-  const server = http.createServer((_req, res) => {
+async function soapServer(wsdlFile: string, pathName: string, services: soap.IServices): Promise<{ port: number; close(): Promise<void> }> {
+  const backend = await startHttp((_req, res) => {
     res.statusCode = 404;
     res.end();
   });
   await new Promise<void>((resolve, reject) => {
-    soap.listen(server, { path: pathName, services, xml: fs.readFileSync(wsdlFile, 'utf8'), uri: wsdlFile, forceSoap12Headers: soap12, callback: (err: unknown) => (err ? reject(err) : resolve()) });
+    soap.listen(backend.server, { path: pathName, services, xml: fs.readFileSync(wsdlFile, 'utf8'), uri: wsdlFile, callback: (err: unknown) => (err ? reject(err) : resolve()) });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    port: (server.address() as AddressInfo).port,
-    close: () => new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    }),
-  };
+  return backend;
 }
 
 const SOAP12 = 'http://www.w3.org/2003/05/soap-envelope';
@@ -44,8 +35,8 @@ const BARE: Record<string, { request: string; reply: string }> = {
   },
 };
 
-async function golden(): Promise<{ port: number; close(): Promise<void> }> {
-  const server = http.createServer((req, res) => {
+function golden(): ReturnType<typeof startHttp> {
+  return startHttp((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
@@ -61,14 +52,6 @@ async function golden(): Promise<{ port: number; close(): Promise<void> }> {
       res.end(expected.reply);
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    port: (server.address() as AddressInfo).port,
-    close: () => new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    }),
-  };
 }
 
 describe('message styles end to end', () => {
