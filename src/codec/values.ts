@@ -232,6 +232,11 @@ export function numberToDecimal(n: number): string {
 
 /** The JSON value of a decimal literal: a number when the double keeps the value, else canonical text. */
 export function decimalToJson(text: string): number | string {
+  // Up to 15 significant digits always survive a double (DBL_DIG): the common case, no copying.
+  if (text.length <= 15) {
+    const n = Number(text);
+    return n === 0 ? 0 : n; // no -0
+  }
   const c = canonicalDecimal(text);
   const n = Number(c);
   return numberToDecimal(n) === c ? n : c;
@@ -264,10 +269,16 @@ export function compareDecimal(a: string, b: string): number {
 
 /** Total and fraction digits of a decimal value (trailing fraction zeros and leading zeros do not count). */
 export function decimalDigits(text: string): { total: number; fraction: number } {
-  const c = canonicalDecimal(text).replace('-', '');
-  const [i, f = ''] = c.split('.');
-  const intDigits = i === '0' ? 0 : i.length;
-  return { total: Math.max(1, intDigits + f.length), fraction: f.length };
+  // One pass over the characters: integer digits after leading zeros, fraction digits before
+  // trailing zeros.
+  let start = text.charCodeAt(0) === 43 || text.charCodeAt(0) === 45 ? 1 : 0;
+  while (start < text.length && text.charCodeAt(start) === 48) start++;
+  const point = text.indexOf('.', start);
+  const intEnd = point < 0 ? text.length : point;
+  let fracEnd = text.length;
+  if (point >= 0) while (fracEnd > point + 1 && text.charCodeAt(fracEnd - 1) === 48) fracEnd--;
+  const fraction = point < 0 ? 0 : fracEnd - point - 1;
+  return { total: Math.max(1, intEnd - start + fraction), fraction };
 }
 
 /** Writes a JSON number or numeric string as a lexical value of the kind. */

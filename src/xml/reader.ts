@@ -121,8 +121,13 @@ function decodeRefs(s: string, offset: number): string {
   return out + s.slice(last);
 }
 
+/** Anything in text that needs a closer look: CR, '&', ']', and characters XML may forbid. */
+const TEXT_SUSPECT = /[\r&\]\u0000-\u0008\u000B\u000C\u000E-\u001F\uD800-\uDFFF\uFFFE\uFFFF]/;
+const ATTR_SUSPECT = /[\t\n\r&\u0000-\u0008\u000B\u000C\u000E-\u001F\uD800-\uDFFF\uFFFE\uFFFF]/;
+
 /** Character data: line ends normalised, references decoded, forbidden characters refused. */
 function textValue(raw: string, offset: number): string {
+  if (!TEXT_SUSPECT.test(raw)) return raw; // the common case: one scan, no copy
   let s = raw;
   if (s.indexOf('\r') >= 0) s = s.replace(/\r\n?/g, '\n');
   if (INVALID_XML_CHAR.test(s)) throw new XmlError('XML_MALFORMED', 'text contains a character not allowed in XML', offset);
@@ -132,6 +137,7 @@ function textValue(raw: string, offset: number): string {
 
 /** Attribute value normalisation (XML 1.0 §3.3.3 for CDATA attributes). */
 function attrValue(raw: string, offset: number): string {
+  if (!ATTR_SUSPECT.test(raw)) return raw;
   let s = raw;
   if (/[\t\n\r]/.test(s)) s = s.replace(/\r\n|[\t\n\r]/g, ' ');
   if (INVALID_XML_CHAR.test(s)) throw new XmlError('XML_MALFORMED', 'attribute value contains a character not allowed in XML', offset);
@@ -144,6 +150,10 @@ function isSpace(c: number): boolean {
 
 // Not frozen: a frozen prototype would make assignments on derived scopes fail.
 // Null prototype: an undeclared prefix such as "constructor" or "__proto__" must stay unbound.
+/** Shared by every element without children or attributes; never written to (frozen). */
+const NO_CHILDREN = Object.freeze([]) as unknown as XElem[];
+const NO_ATTRS = Object.freeze([]) as unknown as XAttr[];
+
 const ROOT_SCOPE: Record<string, string> = Object.assign(Object.create(null) as Record<string, string>, {
   '': '',
   xml: XML_NS,
@@ -153,6 +163,13 @@ interface RawAttr {
   qname: string;
   value: string;
   at: number;
+}
+
+const NO_RAW = Object.freeze([]) as unknown as RawAttr[];
+
+function onlySpace(src: string, from: number, to: number): boolean {
+  for (let k = from; k < to; k++) if (!isSpace(src.charCodeAt(k))) return false;
+  return true;
 }
 
 /** Parses a whole document and returns its root element. */
@@ -208,7 +225,8 @@ export function readXml(src: string, limits: ReadLimits = DEFAULT_READ_LIMITS): 
       if (root) fail('a document has exactly one root element', i);
     } else if (lt !== i) {
       if (lt < 0) fail(`missing end tag </${cur.qname}>`, len);
-      cur.text += textValue(src.slice(i, lt), i);
+      // Whitespace between child elements is kept out of the parent's text (it says nothing).
+      if (cur.children === NO_CHILDREN || !onlySpace(src, i, lt)) cur.text += textValue(src.slice(i, lt), i);
       i = lt;
       continue;
     }
@@ -230,10 +248,14 @@ export function readXml(src: string, limits: ReadLimits = DEFAULT_READ_LIMITS): 
     }
     if (c1 === 47 /* / */) {
       if (cur === null) fail('end tag without start tag', i);
-      const close = src.indexOf('>', i + 2);
-      if (close < 0) fail('unterminated end tag', i);
-      const name = src.slice(i + 2, close).trimEnd();
-      if (name !== cur!.qname) fail(`end tag </${name}> does not match <${cur!.qname}>`, i);
+      const open = cur!.qname;
+      let close = i + 2 + open.length;
+      if (!(src.charCodeAt(close) === 62 && src.startsWith(open, i + 2))) {
+        close = src.indexOf('>', i + 2);
+        if (close < 0) fail('unterminated end tag', i);
+        const name = src.slice(i + 2, close).trimEnd();
+        if (name !== open) fail(`end tag </${name}> does not match <${open}>`, i);
+      }
       cur!.end = close + 1;
       cur = cur!.parent;
       scope = scopes.pop()!;
@@ -251,7 +273,7 @@ export function readXml(src: string, limits: ReadLimits = DEFAULT_READ_LIMITS): 
     }
     const qname = src.slice(i + 1, k);
     if (!qname) fail('missing element name', i);
-    const raw: RawAttr[] = [];
+    let raw: RawAttr[] = NO_RAW;
     let seenNames: Set<string> | undefined;
     let selfClosing = false;
     for (;;) {
@@ -294,6 +316,7 @@ export function readXml(src: string, limits: ReadLimits = DEFAULT_READ_LIMITS): 
         if (seenNames.has(aname)) fail(`duplicate attribute ${aname}`, nameStart);
         seenNames.add(aname);
       }
+      if (raw === NO_RAW) raw = [];
       raw.push({ qname: aname, value: attrValue(rawValue, k + 1), at: nameStart });
       k = vend + 1;
     }
@@ -320,7 +343,7 @@ export function readXml(src: string, limits: ReadLimits = DEFAULT_READ_LIMITS): 
     const [prefix, local] = splitName(qname, start);
     const ns = scope[prefix];
     if (ns === undefined) fail(`prefix ${prefix} of <${qname}> is not bound to a namespace`, start);
-    const attrs: XAttr[] = [];
+    const attrs: XAttr[] = raw.length === 0 ? NO_ATTRS : [];
     let expanded: Set<string> | undefined;
     for (const a of raw) {
       if (a.qname === 'xmlns' || a.qname.startsWith('xmlns:')) continue;
@@ -342,15 +365,16 @@ export function readXml(src: string, limits: ReadLimits = DEFAULT_READ_LIMITS): 
       local,
       qname,
       attrs,
-      children: [],
+      children: NO_CHILDREN,
       text: '',
       start,
       end: k,
       parent: cur,
       decls,
     };
-    if (cur) cur.children.push(el);
-    else root = el;
+    if (!cur) root = el;
+    else if (cur.children === NO_CHILDREN) cur.children = [el];
+    else cur.children.push(el);
     i = k;
     if (selfClosing) {
       scope = scopes.pop()!;
