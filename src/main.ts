@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { compileServices, type Bundle } from './compile';
 import { formatDiagnostic, type Diagnostic } from './compile/diagnostics';
 import type { Config } from './config';
-import { createApp, ServiceRegistry, type AppState } from './http/app';
+import { createRequestListener, ServiceRegistry, type AppState } from './http/app';
 import { createLogger, type Logger } from './log';
 import { Transport } from './transport/http';
 
@@ -56,8 +56,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   registry.replace(bundles);
   const transport = new Transport();
   const state: AppState = { ready: false };
-  const app = createApp({ registry, logger, config, transport, state });
-  const server = http.createServer(app);
+  const server = http.createServer(createRequestListener({ registry, logger, config, transport, state }));
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

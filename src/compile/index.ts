@@ -7,7 +7,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { ValidateFunction } from 'ajv';
 import { createAjv, violationsOf } from './ajv';
-import { Codec, NamespaceTable, XSI_NS, type DecodeContext, type Violation } from './codec';
+import { NamespaceTable, SimpleCodecs, XSI_NS, type Violation } from './codec';
+import { Decoders, newContext, type StreamDecoder } from './decoder';
+import { Encoders } from './encoder';
 import { Diagnostics, LoadError, type Diagnostic } from './diagnostics';
 import { JsonSchemaBuilder, type JsonSchema } from './json-schema';
 import { loadDocuments } from './loader';
@@ -18,7 +20,8 @@ import type { OperationModel, SoapVersion } from '../model/operation';
 import type { XsdType } from '../model/xsd';
 import { clark } from '../model/xsd';
 import { envelopeClose, envelopeOpen } from '../soap/envelope';
-import type { XElem } from '../xml/reader';
+import { outerXml, type XElem } from '../xml/reader';
+import { END, isBlank, TEXT, XmlStream } from '../xml/stream';
 
 export interface CompiledOperation {
   readonly name: string;
@@ -35,8 +38,11 @@ export interface CompiledOperation {
   validateOutput(value: unknown): Violation[] | undefined;
   /** The whole request envelope for a (valid) JSON input. */
   encodeRequest(value: unknown): string;
-  /** JSON of a reply's Body (not a Fault); decoding problems are returned, not thrown. */
-  decodeReply(body: XElem, src: string): { value: unknown; errors: Violation[] };
+  /**
+   * JSON of a reply's Body (not a Fault), read from the tokenizer just after the Body's start
+   * tag, up to and including its end tag. Decoding problems are returned, not thrown.
+   */
+  decodeReply(s: XmlStream): { value: unknown; errors: Violation[] };
   /** JSON form of a fault's detail content, typed where the WSDL declares the fault element. */
   decodeFaultDetail(detail: XElem, src: string): unknown;
 }
@@ -118,13 +124,19 @@ function compile(src: BundleSource, options: CompileOptions): BundleResult {
   const models = wsdl.operations();
   const name = mapping.name ?? src.defaultName;
   const schemaBuilder = new JsonSchemaBuilder(`urn:soap-bridge:bundle:${encodeURIComponent(name)}`);
-  const codec = new Codec(new NamespaceTable(wsdl.preferredPrefixes), (local) => {
-    try {
-      return schemas.builtin(local);
-    } catch {
-      return undefined;
-    }
-  });
+  const simple = new SimpleCodecs();
+  const codec: Codecs = {
+    ns: new NamespaceTable(wsdl.preferredPrefixes),
+    encoders: undefined as unknown as Encoders,
+    decoders: new Decoders(simple, (local) => {
+      try {
+        return schemas.builtin(local);
+      } catch {
+        return undefined;
+      }
+    }),
+  };
+  codec.encoders = new Encoders(codec.ns, simple);
 
   // JSON Schema definitions for every operation of every binding: problems surface at load.
   const defs = new Map<OperationModel, { input: string; output?: string }>();
@@ -189,11 +201,17 @@ function compile(src: BundleSource, options: CompileOptions): BundleResult {
   };
 }
 
+interface Codecs {
+  ns: NamespaceTable;
+  encoders: Encoders;
+  decoders: Decoders;
+}
+
 function compileOperation(
   m: OperationModel,
   defs: { input: string; output?: string },
   validator: (def: string) => ValidateFunction,
-  codec: Codec,
+  codec: Codecs,
   mapping: Mapping,
 ): CompiledOperation {
   const validateIn = validator(defs.input);
@@ -208,18 +226,18 @@ function compileOperation(
   const input = m.input;
   let body: (v: unknown) => string;
   if (input.wrapper) {
-    const enc = codec.contentEncoder(input.type);
+    const enc = codec.encoders.contentEncoder(input.type);
     const tag = codec.ns.tag(input.wrapper);
     body = (v) => enc(tag, v);
   } else {
-    const enc = codec.innerEncoder(input.type);
+    const enc = codec.encoders.innerEncoder(input.type);
     body = (v) => enc(v as Record<string, unknown>);
   }
 
   const output = m.output;
-  const decodeOut = output ? codec.complexDecoder(output.type) : undefined;
-  const faultDecoders = new Map<string, (el: XElem, ctx: DecodeContext, p: string) => unknown>();
-  for (const f of m.faults) if (f.element) faultDecoders.set(clark(f.element.name), codec.elementDecoder(f.element));
+  const decodeOut = output ? codec.decoders.complexType(output.type) : undefined;
+  const faultDecoders = new Map<string, StreamDecoder>();
+  for (const f of m.faults) if (f.element) faultDecoders.set(clark(f.element.name), codec.decoders.element(f.element));
 
   return {
     name: m.name,
@@ -240,35 +258,52 @@ function compileOperation(
     encodeRequest(value) {
       return head + body(value) + tail;
     },
-    decodeReply(bodyEl, src) {
-      const ctx: DecodeContext = { src, errors: [] };
-      if (!output || !decodeOut) return { value: {}, errors: [] };
-      if (!output.wrapper) return { value: decodeOut(bodyEl, ctx, ''), errors: ctx.errors };
-      const children = bodyEl.children;
-      if (children.length !== 1) {
-        ctx.errors.push({ pointer: '', detail: `the SOAP Body must hold one element, found ${children.length}` });
-        return { value: undefined, errors: ctx.errors };
+    decodeReply(s) {
+      const ctx = newContext();
+      if (!output || !decodeOut) {
+        s.skipContent();
+        return { value: {}, errors: [] };
       }
-      const el = children[0];
+      // bare: the Body's children are the parts, read like the content of an element.
+      if (!output.wrapper) return { value: decodeOut(s, ctx), errors: ctx.errors };
       const w = output.wrapper;
-      const nameOk = output.style === 'rpc' ? el.ns === w.ns : el.ns === w.ns && el.local === w.local;
-      if (!nameOk) {
-        ctx.errors.push({ pointer: '', detail: `expected ${clark(w)} in the SOAP Body, found ${clark(el)}` });
-        return { value: undefined, errors: ctx.errors };
+      let value: unknown;
+      let count = 0;
+      for (let t = s.next(); t !== END; t = s.next()) {
+        if (t === TEXT) {
+          if (!isBlank(s.text)) ctx.errors.push({ pointer: '', detail: 'the SOAP Body holds text' });
+          continue;
+        }
+        if (++count > 1) {
+          s.skipElement();
+          continue;
+        }
+        const nameOk = output.style === 'rpc' ? s.ns === w.ns : s.ns === w.ns && s.local === w.local;
+        if (!nameOk) {
+          ctx.errors.push({ pointer: '', detail: `expected ${clark(w)} in the SOAP Body, found ${clark(s)}` });
+          s.skipElement();
+          continue;
+        }
+        value = decodeOut(s, ctx);
       }
-      return { value: decodeOut(el, ctx, ''), errors: ctx.errors };
+      if (count !== 1) ctx.errors.push({ pointer: '', detail: `the SOAP Body must hold one element, found ${count}` });
+      return { value, errors: ctx.errors };
     },
     decodeFaultDetail(detail, src) {
-      const ctx: DecodeContext = { src, errors: [] };
       const counts = countByLocal(detail.children);
       const out: Record<string, unknown> = {};
       for (const child of detail.children) {
         const typed = faultDecoders.get(clark(child));
-        let v = typed ? typed(child, ctx, '') : undefined;
-        if (!typed || ctx.errors.length) {
-          ctx.errors.length = 0;
-          v = genericJson(child);
+        let v: unknown;
+        if (typed) {
+          // Faults are rare: the typed decoder reads the detail entry again, self-contained.
+          const ctx = newContext();
+          const one = new XmlStream(outerXml(src, child));
+          one.next();
+          v = typed(one, ctx);
+          if (ctx.errors.length) v = undefined;
         }
+        if (v === undefined) v = genericJson(child);
         if ((counts.get(child.local) ?? 0) > 1) ((out[child.local] ??= []) as unknown[]).push(v);
         else out[child.local] = v;
       }

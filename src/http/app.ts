@@ -1,9 +1,11 @@
 /**
- * The HTTP surface: request ids, the REST facade (`POST /api/{service}/{operation}`),
- * health routes, one access log line per request and one error exit that turns every
- * failure into an RFC 9457 problem.
+ * The HTTP surface. One request listener gives every request its id and its access line;
+ * the REST facade (`/api/{service}/{operation}`, the hot path) is served by a plain handler
+ * on node's request and response, everything else (health, and the routes later releases add)
+ * by an Express app. Every failure leaves through one function that writes an RFC 9457 problem.
  */
 import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Bundle } from '../compile';
 import type { Config } from '../config';
@@ -43,61 +45,103 @@ export interface AppDeps {
   state: AppState;
 }
 
-/** Per-request facts, kept on res.locals for the access log. */
+/** Per-request facts for the access line. */
 interface RequestFacts {
   requestId: string;
-  log: Logger;
   started: number;
+  path: string;
   service?: string;
   operation?: string;
   backendMs?: number;
 }
 
+const FACTS = Symbol('soap-bridge.facts');
+type WithFacts = IncomingMessage & { [FACTS]?: RequestFacts };
+
 const REQUEST_ID = /^[\x21-\x7e]{1,200}$/;
 
-function facts(res: Response): RequestFacts {
-  return res.locals.facts as RequestFacts;
+function factsOf(req: IncomingMessage): RequestFacts {
+  return (req as WithFacts)[FACTS]!;
 }
 
-function sendProblem(res: Response, err: BridgeError, instance: string): void {
-  const f = facts(res);
-  if (err.code === 'PAYLOAD_TOO_LARGE') res.setHeader('connection', 'close');
-  for (const [k, v] of Object.entries(err.extra.headers ?? {})) res.setHeader(k, v);
-  res
-    .status(err.status)
-    .type('application/problem+json')
-    .send(JSON.stringify(toProblem(err, f?.requestId, instance)));
+/** Writes a problem (or, for anything that is not a BridgeError, logs it and writes a 500). */
+function sendError(deps: AppDeps, req: IncomingMessage, res: ServerResponse, err: unknown): void {
+  const f = factsOf(req);
+  let problem: BridgeError;
+  if (err instanceof BridgeError) {
+    problem = err;
+    if (err.status >= 500) deps.logger.warn(err.detail, { requestId: f.requestId, code: err.code, service: f.service, operation: f.operation });
+  } else {
+    const e = err as { message?: string; stack?: string };
+    deps.logger.error('unhandled error', { requestId: f.requestId, error: e?.message, stack: e?.stack, service: f.service, operation: f.operation });
+    problem = new BridgeError('INTERNAL', `an internal error occurred; quote request id ${f.requestId} when reporting it`);
+  }
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const body = JSON.stringify(toProblem(problem, f.requestId, req.url));
+  const headers: Record<string, string | number> = { 'content-type': 'application/problem+json', 'content-length': Buffer.byteLength(body), ...problem.extra.headers };
+  if (problem.code === 'PAYLOAD_TOO_LARGE') headers.connection = 'close';
+  res.writeHead(problem.status, headers);
+  res.end(body);
 }
 
+/** `/api/{service}/{operation}` -> the two names, decoded; undefined for any other shape. */
+function apiRoute(url: string): [string, string] | undefined {
+  const q = url.indexOf('?');
+  const parts = (q < 0 ? url : url.slice(0, q)).split('/');
+  if (parts.length !== 4 || parts[1] !== 'api' || !parts[2] || !parts[3]) return undefined;
+  try {
+    return [decodeURIComponent(parts[2]), decodeURIComponent(parts[3])];
+  } catch {
+    return undefined;
+  }
+}
+
+/** The REST facade: JSON in, the operation's output as JSON out. */
+async function handleApi(deps: AppDeps, req: IncomingMessage, res: ServerResponse, service: string, operation: string): Promise<void> {
+  const f = factsOf(req);
+  f.service = service;
+  f.operation = operation;
+  const bundle = deps.registry.get(service);
+  if (!bundle) {
+    const hint = didYouMean(service, deps.registry.list().map((b) => b.name));
+    throw new BridgeError('NOT_FOUND', `no service named "${service}"${hint ? ` (did you mean "${hint}"?)` : ''}`);
+  }
+  if (!bundle.restFacade) throw new BridgeError('NOT_FOUND', `service "${service}" has no REST facade (its mapping sets restBackend only)`);
+  const op = bundle.operations.get(operation);
+  if (!op) {
+    const hint = didYouMean(operation, [...bundle.operations.keys()]);
+    throw new BridgeError('NOT_FOUND', `service "${service}" has no operation "${operation}"${hint ? ` (did you mean "${hint}"?)` : ''}`);
+  }
+  if (req.method !== 'POST') {
+    throw new BridgeError('METHOD_NOT_ALLOWED', `${req.method} is not allowed here; call operations with POST`, { headers: { allow: 'POST' } });
+  }
+  checkJsonContentType(req.headers['content-type']);
+  const input = parseJson(await readBody(req, deps.config.maxBodyBytes));
+  const ctx: CallContext = { requestId: f.requestId, transport: deps.transport, defaultTimeoutMs: deps.config.backendTimeoutMs, maxBodyBytes: deps.config.maxBodyBytes };
+  try {
+    const output = await restToSoap(op, input, ctx);
+    if (output === undefined) {
+      res.writeHead(204);
+      res.end();
+    } else {
+      const body = JSON.stringify(output);
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+      res.end(body);
+    }
+  } finally {
+    f.backendMs = ctx.backendMs;
+  }
+}
+
+/** Routes other than the REST facade. */
 export function createApp(deps: AppDeps): express.Express {
-  const { registry, logger, config, transport, state } = deps;
+  const { registry, state } = deps;
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
-
-  // Request id, child logger and the access line.
-  app.use((req: Request, res: Response, next: NextFunction) => {
-    const given = req.headers['x-request-id'];
-    const requestId = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
-    const f: RequestFacts = { requestId, log: logger.child({ requestId }), started: performance.now() };
-    res.locals.facts = f;
-    res.setHeader('x-request-id', requestId);
-    res.on('close', () => {
-      const entry: Record<string, unknown> = {
-        requestId,
-        method: req.method,
-        path: req.path,
-        status: res.statusCode,
-        durationMs: Math.round((performance.now() - f.started) * 100) / 100,
-      };
-      if (f.service) entry.service = f.service;
-      if (f.operation) entry.operation = f.operation;
-      if (f.backendMs !== undefined) entry.backendMs = Math.round(f.backendMs * 100) / 100;
-      if (!res.writableFinished) entry.aborted = true;
-      logger.info('access', entry);
-    });
-    next();
-  });
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
@@ -109,62 +153,44 @@ export function createApp(deps: AppDeps): express.Express {
     else res.json({ status: 'ready', services });
   });
 
-  app.post('/api/:service/:operation', async (req: Request, res: Response) => {
-    const f = facts(res);
-    const service = String(req.params.service);
-    const operation = String(req.params.operation);
-    f.service = service;
-    f.operation = operation;
-    const bundle = registry.get(service);
-    if (!bundle) {
-      const hint = didYouMean(service, registry.list().map((b) => b.name));
-      throw new BridgeError('NOT_FOUND', `no service named "${service}"${hint ? ` (did you mean "${hint}"?)` : ''}`);
-    }
-    if (!bundle.restFacade) throw new BridgeError('NOT_FOUND', `service "${service}" has no REST facade (its mapping sets restBackend only)`);
-    const op = bundle.operations.get(operation);
-    if (!op) {
-      const hint = didYouMean(operation, [...bundle.operations.keys()]);
-      throw new BridgeError('NOT_FOUND', `service "${service}" has no operation "${operation}"${hint ? ` (did you mean "${hint}"?)` : ''}`);
-    }
-    checkJsonContentType(req.headers['content-type']);
-    const input = parseJson(await readBody(req, config.maxBodyBytes));
-    const ctx: CallContext = { requestId: f.requestId, transport, defaultTimeoutMs: config.backendTimeoutMs, maxBodyBytes: config.maxBodyBytes };
-    try {
-      const output = await restToSoap(op, input, ctx);
-      if (output === undefined) res.status(204).end();
-      else res.status(200).type('application/json').send(JSON.stringify(output));
-    } finally {
-      f.backendMs = ctx.backendMs;
-    }
-  });
-
-  app.all('/api/:service/:operation', (req: Request, res: Response) => {
-    res.setHeader('allow', 'POST');
-    throw new BridgeError('METHOD_NOT_ALLOWED', `${req.method} is not allowed here; call operations with POST`);
-  });
-
   app.use((req: Request) => {
     throw new BridgeError('NOT_FOUND', `no route for ${req.method} ${req.path}`);
   });
 
-  // The one error exit.
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
-    const f = facts(res);
-    let bridgeError: BridgeError;
-    if (err instanceof BridgeError) {
-      bridgeError = err;
-      if (err.status >= 500) f.log.warn(err.detail, { code: err.code, service: f.service, operation: f.operation });
-    } else {
-      const e = err as { type?: string; status?: number; message?: string; stack?: string };
-      f.log.error('unhandled error', { error: e?.message, stack: e?.stack, service: f.service, operation: f.operation });
-      bridgeError = new BridgeError('INTERNAL', `an internal error occurred; quote request id ${f.requestId} when reporting it`);
-    }
-    if (res.headersSent) {
-      res.destroy();
-      return;
-    }
-    sendProblem(res, bridgeError, req.originalUrl);
+    sendError(deps, req, res, err);
   });
-
   return app;
+}
+
+/** The server's request listener. */
+export function createRequestListener(deps: AppDeps): (req: IncomingMessage, res: ServerResponse) => void {
+  const app = createApp(deps);
+  const { logger } = deps;
+  return (req, res) => {
+    const given = req.headers['x-request-id'];
+    const requestId = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const f: RequestFacts = { requestId, started: performance.now(), path: q < 0 ? url : url.slice(0, q) };
+    (req as WithFacts)[FACTS] = f;
+    res.setHeader('x-request-id', requestId);
+    res.once('close', () => {
+      const entry: Record<string, unknown> = {
+        requestId,
+        method: req.method,
+        path: f.path,
+        status: res.statusCode,
+        durationMs: Math.round((performance.now() - f.started) * 100) / 100,
+      };
+      if (f.service !== undefined) entry.service = f.service;
+      if (f.operation !== undefined) entry.operation = f.operation;
+      if (f.backendMs !== undefined) entry.backendMs = Math.round(f.backendMs * 100) / 100;
+      if (!res.writableFinished) entry.aborted = true;
+      logger.info('access', entry);
+    });
+    const route = url.startsWith('/api/') ? apiRoute(url) : undefined;
+    if (route) handleApi(deps, req, res, route[0], route[1]).catch((e: unknown) => sendError(deps, req, res, e));
+    else app(req, res);
+  };
 }

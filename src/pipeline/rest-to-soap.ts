@@ -6,11 +6,13 @@
 import type { CompiledOperation } from '../compile';
 import type { Violation } from '../compile/codec';
 import { BridgeError } from '../errors/catalogue';
-import { faultElement, parseEnvelope, readFault, requestHeaders, EnvelopeError, type ParsedEnvelope } from '../soap/envelope';
+import type { FaultInfo } from '../errors/catalogue';
+import { closeEnvelope, EnvelopeError, openEnvelope, readFault, requestHeaders, takeFault } from '../soap/envelope';
 import { Transport, TransportError, type HttpReply } from '../transport/http';
 import { CharsetError, charsetOf, decodeXml } from '../xml/charset';
 import { UnwritableCharError } from '../xml/escape';
-import { lineCol, readXml, XmlError } from '../xml/reader';
+import { lineCol } from '../xml/reader';
+import { XmlError, XmlStream } from '../xml/stream';
 
 export interface CallContext {
   requestId: string;
@@ -92,56 +94,64 @@ function invalid(op: CompiledOperation, why: string, errors?: Violation[]): Brid
   return new BridgeError('BACKEND_INVALID_REPLY', `the backend's reply to ${op.name} ${why}`, errors ? { errors } : {});
 }
 
-/** Bytes -> text -> element tree -> SOAP envelope of the expected version. */
-export function readReply(op: CompiledOperation, reply: HttpReply): { env: ParsedEnvelope; src: string } | undefined {
+/** Bytes -> text; undefined for the empty reply of a one-way operation. */
+export function replyText(op: CompiledOperation, reply: HttpReply): string | undefined {
   const ct = (reply.contentType ?? '').toLowerCase();
   if (reply.body.length === 0) {
     if (reply.status >= 200 && reply.status < 300 && !op.model.output) return undefined;
     throw invalid(op, `is empty (HTTP ${reply.status})`);
   }
   if (!/xml/.test(ct)) throw invalid(op, `is not XML (HTTP ${reply.status}, content-type ${reply.contentType ?? 'missing'})`);
-  let src: string;
   try {
-    src = decodeXml(reply.body, charsetOf(reply.contentType));
+    return decodeXml(reply.body, charsetOf(reply.contentType));
   } catch (e) {
     if (e instanceof CharsetError) throw invalid(op, `cannot be decoded: ${e.message}`);
     throw e;
   }
-  let env: ParsedEnvelope;
+}
+
+export type ReplyContent = { fault: FaultInfo } | { value: unknown; errors: Violation[] };
+
+/**
+ * Text -> the Fault or the decoded output, in one pass of the tokenizer: the envelope's frame,
+ * then the Body content through the operation's compiled decoder, then the rest of the document.
+ */
+export function decodeEnvelope(op: CompiledOperation, src: string, status: number): ReplyContent {
   try {
-    env = parseEnvelope(readXml(src));
+    const s = new XmlStream(src);
+    const { version } = openEnvelope(s);
+    if (version !== op.soapVersion) throw invalid(op, `is a SOAP ${version} envelope, but the request was SOAP ${op.soapVersion} (HTTP ${status})`);
+    const fault = takeFault(s, version);
+    if (fault) {
+      closeEnvelope(s, version);
+      const { info, detail } = readFault(fault, version);
+      if (detail && detail.children.length > 0) info.detail = op.decodeFaultDetail(detail, src);
+      return { fault: info };
+    }
+    const decoded = op.decodeReply(s);
+    closeEnvelope(s, version);
+    return decoded;
   } catch (e) {
     if (e instanceof XmlError) {
       const { line, col } = lineCol(src, e.offset);
       const why = e.code === 'XML_DTD' ? 'contains a DTD, which is refused' : `is not well-formed XML: ${e.message}`;
-      throw invalid(op, `${why} (line ${line}, column ${col}; HTTP ${reply.status})`);
+      throw invalid(op, `${why} (line ${line}, column ${col}; HTTP ${status})`);
     }
-    if (e instanceof EnvelopeError) throw invalid(op, `is not a SOAP envelope: ${e.message} (HTTP ${reply.status})`);
+    if (e instanceof EnvelopeError) throw invalid(op, `is not a SOAP envelope: ${e.message} (HTTP ${status})`);
     throw e;
   }
-  if (env.version !== op.soapVersion) {
-    throw invalid(op, `is a SOAP ${env.version} envelope, but the request was SOAP ${op.soapVersion} (HTTP ${reply.status})`);
-  }
-  return { env, src };
 }
 
-export function raiseFault(op: CompiledOperation, env: ParsedEnvelope, src: string): void {
-  const fault = faultElement(env);
-  if (!fault) return;
-  const { info, detail } = readFault(fault, env.version);
-  if (detail && detail.children.length > 0) info.detail = op.decodeFaultDetail(detail, src);
-  throw new BridgeError('BACKEND_FAULT', `the backend answered ${op.name} with a SOAP Fault: ${info.code}`, { fault: info });
-}
-
-export function decodeOutput(op: CompiledOperation, env: ParsedEnvelope, src: string, status: number): unknown {
+/** A Fault, a non-2xx status without one, or an output that breaks the schema, all as BridgeErrors. */
+export function checkOutput(op: CompiledOperation, content: ReplyContent, status: number): unknown {
+  if ('fault' in content) throw new BridgeError('BACKEND_FAULT', `the backend answered ${op.name} with a SOAP Fault: ${content.fault.code}`, { fault: content.fault });
   if (status < 200 || status >= 300) throw invalid(op, `has HTTP status ${status} without a SOAP Fault`);
-  const decoded = op.decodeReply(env.body, src);
-  const violations = decoded.errors.length ? decoded.errors : op.validateOutput(decoded.value);
+  const violations = content.errors.length ? content.errors : op.validateOutput(content.value);
   if (violations) {
     const { detail, errors } = counted('breaks the output schema', violations);
     throw invalid(op, detail, errors);
   }
-  return decoded.value;
+  return content.value;
 }
 
 /** The whole direction: JSON input in, JSON output out (undefined for a one-way operation). */
@@ -149,9 +159,8 @@ export async function restToSoap(op: CompiledOperation, input: unknown, ctx: Cal
   validateInput(op, input);
   const envelope = encodeRequest(op, input);
   const reply = await callBackend(op, envelope, ctx);
-  const read = readReply(op, reply);
-  if (!read) return undefined;
-  raiseFault(op, read.env, read.src);
-  if (!op.model.output) return undefined;
-  return decodeOutput(op, read.env, read.src, reply.status);
+  const text = replyText(op, reply);
+  if (text === undefined) return undefined;
+  const output = checkOutput(op, decodeEnvelope(op, text, reply.status), reply.status);
+  return op.model.output ? output : undefined;
 }

@@ -1,10 +1,11 @@
 /**
- * SOAP 1.1 and 1.2 envelopes: writing the frame around a Body, reading a received envelope,
- * and turning a Fault into the contract's JSON form.
+ * SOAP 1.1 and 1.2 envelopes: writing the frame around a Body, reading the frame of a
+ * received envelope from the tokenizer, and turning a Fault into the contract's JSON form.
  */
 import type { SoapVersion } from '../model/operation';
 import type { FaultInfo } from '../errors/catalogue';
-import { attrOf, resolveQNameIn, XML_NS, type XElem } from '../xml/reader';
+import { attrOf, buildTree, resolveQNameIn, type XElem } from '../xml/reader';
+import { END, EOF, isBlank, START, TEXT, XML_NS, type XmlStream } from '../xml/stream';
 
 export const SOAP11_ENV = 'http://schemas.xmlsoap.org/soap/envelope/';
 export const SOAP12_ENV = 'http://www.w3.org/2003/05/soap-envelope';
@@ -35,33 +36,58 @@ export function requestHeaders(version: SoapVersion, action: string): Record<str
 
 export class EnvelopeError extends Error {}
 
-export interface ParsedEnvelope {
-  version: SoapVersion;
-  header?: XElem;
-  body: XElem;
+/** Next START or END, skipping whitespace; other text is not allowed in the envelope's frame. */
+function nextTag(s: XmlStream, where: string): typeof START | typeof END {
+  for (;;) {
+    const t = s.next();
+    if (t === START || t === END) return t;
+    if (t === TEXT && !isBlank(s.text)) throw new EnvelopeError(`text is not allowed in the ${where}`);
+    if (t === EOF) throw new EnvelopeError(`the ${where} ends early`);
+  }
 }
 
-/** Checks the Envelope/Header/Body frame. */
-export function parseEnvelope(root: XElem): ParsedEnvelope {
-  const version = versionOfNs(root.ns);
-  if (root.local !== 'Envelope' || !version) {
-    throw new EnvelopeError(`expected a SOAP Envelope, found ${root.ns ? `{${root.ns}}` : ''}${root.local}`);
-  }
+function at(s: XmlStream, ns: string, local: string): boolean {
+  return s.ns === ns && s.local === local;
+}
+
+/** Reads `<Envelope>`, an optional `<Header>` and the start of `<Body>`. */
+export function openEnvelope(s: XmlStream): { version: SoapVersion; header?: XElem } {
+  s.next();
+  const version = versionOfNs(s.ns);
+  if (!version || s.local !== 'Envelope') throw new EnvelopeError(`expected a SOAP Envelope, found ${s.ns ? `{${s.ns}}` : ''}${s.local}`);
+  const ns = envelopeNs(version);
   let header: XElem | undefined;
-  let body: XElem | undefined;
-  for (const c of root.children) {
-    if (c.ns === root.ns && c.local === 'Header' && !header && !body) header = c;
-    else if (c.ns === root.ns && c.local === 'Body' && !body) body = c;
-    else if (version === '1.2' || !body) throw new EnvelopeError(`unexpected element ${c.qname} in the Envelope`);
+  for (;;) {
+    if (nextTag(s, 'Envelope') === END) throw new EnvelopeError('the Envelope has no Body');
+    if (at(s, ns, 'Body')) return { version, header };
+    if (at(s, ns, 'Header') && !header) header = buildTree(s);
+    else throw new EnvelopeError(`unexpected element ${s.qname} in the Envelope`);
   }
-  if (!body) throw new EnvelopeError('the Envelope has no Body');
-  return { version, header, body };
 }
 
-/** The Fault in a Body, if the Body holds one. */
-export function faultElement(env: ParsedEnvelope): XElem | undefined {
-  const first = env.body.children[0];
-  return first && first.local === 'Fault' && first.ns === env.body.ns ? first : undefined;
+/**
+ * After the Body's start tag: the Fault, if the Body holds one (read whole, with the rest of the
+ * Body); otherwise the stream is left where it was, ready for the operation's decoder.
+ */
+export function takeFault(s: XmlStream, version: SoapVersion): XElem | undefined {
+  const t = nextTag(s, 'Body');
+  if (t === START && s.local === 'Fault' && s.ns === envelopeNs(version)) {
+    const fault = buildTree(s);
+    s.skipContent();
+    return fault;
+  }
+  s.pushBack(t);
+  return undefined;
+}
+
+/** After the Body's end tag: the end of the Envelope (SOAP 1.1 allows elements after Body) and of the document. */
+export function closeEnvelope(s: XmlStream, version: SoapVersion): void {
+  for (;;) {
+    if (nextTag(s, 'Envelope') === END) break;
+    if (version === '1.2') throw new EnvelopeError(`unexpected element ${s.qname} after the Body`);
+    s.skipElement();
+  }
+  if (s.next() !== EOF) throw new EnvelopeError('content after the Envelope');
 }
 
 function child(el: XElem, local: string, ns: string): XElem | undefined {

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { compileWsdlFile, type Bundle, type CompiledOperation } from '../../src/compile';
-import { parseEnvelope } from '../../src/soap/envelope';
-import { readXml } from '../../src/xml/reader';
+import { decodeEnvelope as decodeReply } from '../../src/pipeline/rest-to-soap';
 
 /** The repository root (tests run from dist/test/...). */
 export const ROOT = path.resolve(__dirname, '..', '..', '..');
@@ -33,8 +32,9 @@ export function bodyXml(op: CompiledOperation, json: unknown): string {
   return m[1];
 }
 
-/** Decodes an envelope given as text with the operation's reply decoder. */
+/** Decodes an envelope given as text with the operation's reply decoder (not a Fault). */
 export function decodeEnvelope(op: CompiledOperation, envelope: string): { value: unknown; errors: { pointer: string; detail: string }[] } {
-  const env = parseEnvelope(readXml(envelope));
-  return op.decodeReply(env.body, envelope);
+  const r = decodeReply(op, envelope, 200);
+  assert.ok(!('fault' in r), 'not a fault');
+  return r;
 }
