@@ -102,6 +102,29 @@ export function post(port: number, call: HttpCall, timeoutMs = 30_000): Promise<
   });
 }
 
+/** CPU time (user + system) a process and its children have used, in milliseconds, from /proc. */
+export function cpuMsOf(pid: number): number {
+  const pids = [pid];
+  try {
+    for (const c of fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(/\s+/)) if (c) pids.push(Number(c));
+  } catch {
+    /* a single process */
+  }
+  let ticks = 0;
+  for (const p of pids) {
+    try {
+      const fields = fs.readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1].split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15 of stat)
+    } catch {
+      /* exited */
+    }
+  }
+  return (ticks * 1000) / CLOCK_TICKS;
+}
+
+/** sysconf(_SC_CLK_TCK): 100 on Linux. */
+const CLOCK_TICKS = 100;
+
 export interface RunResult {
   requests: number;
   seconds: number;
@@ -109,12 +132,17 @@ export interface RunResult {
   p50: number;
   p99: number;
   errors: number;
+  /** What the errors were, when there were any. */
+  errorKinds?: string;
   peakRss: number;
+  /** CPU time the target used during the run. */
+  cpuMs: number;
 }
 
 /** One autocannon run against a target, every reply compared with `expectBody`. */
 export async function drive(t: Target, call: HttpCall, opts: { connections: number; seconds: number; expectBody?: string }): Promise<RunResult> {
   let peakRss = rssOf(t.proc.pid!);
+  const cpuBefore = cpuMsOf(t.proc.pid!);
   const sampler = setInterval(() => {
     peakRss = Math.max(peakRss, rssOf(t.proc.pid!));
   }, 100);
@@ -130,7 +158,10 @@ export async function drive(t: Target, call: HttpCall, opts: { connections: numb
       timeout: 30,
     });
     const errors = result.errors + result.timeouts + result.non2xx + (result.mismatches ?? 0);
+    const errorKinds = errors ? `errors ${result.errors}, timeouts ${result.timeouts}, non-2xx ${result.non2xx}, mismatches ${result.mismatches ?? 0}` : undefined;
     return {
+      errorKinds,
+      cpuMs: cpuMsOf(t.proc.pid!) - cpuBefore,
       requests: result.requests.total,
       seconds: result.duration,
       rps: result.requests.total / result.duration,
@@ -161,7 +192,9 @@ export function combine(runs: RunResult[]): RunResult {
     p50: median(runs.map((r) => r.p50)),
     p99: median(runs.map((r) => r.p99)),
     errors: runs.reduce((a, r) => a + r.errors, 0),
+    errorKinds: runs.map((r) => r.errorKinds).filter(Boolean).join('; ') || undefined,
     peakRss: Math.max(...runs.map((r) => r.peakRss)),
+    cpuMs: runs.reduce((a, r) => a + r.cpuMs, 0),
   };
 }
 

@@ -2,6 +2,7 @@
 /**
  * The soap-bridge command. Thin: parses flags, then calls into compile/ and main.
  */
+import cluster from 'node:cluster';
 import path from 'node:path';
 import { Command, Option } from 'commander';
 import dotenv from 'dotenv';
@@ -10,17 +11,28 @@ import { formatDiagnostic, type Diagnostic } from './compile/diagnostics';
 import { ConfigError, loadConfig } from './config';
 import type { RunningBridge } from './main';
 
-interface ServeFlags {
+export interface ServeFlags {
   services?: string;
   port?: string;
   host?: string;
   logLevel?: string;
+  workers?: string;
+  /** false for --no-metrics; undefined leaves it to METRICS. */
+  metrics?: boolean;
 }
 
-/** Runs the bridge until SIGTERM/SIGINT, then drains and exits 0. */
+/**
+ * Runs the bridge until SIGTERM/SIGINT, then drains and exits 0. `before` starts what must run
+ * beside it (the demo backends) once, in the primary, and returns how to stop it.
+ */
 export async function serve(flags: ServeFlags, before?: () => Promise<() => Promise<void>>): Promise<void> {
-  const config = loadConfig({ servicesDir: flags.services, port: flags.port, host: flags.host, logLevel: flags.logLevel });
-  const stopExtras = before ? await before() : undefined;
+  const config = loadConfig({ servicesDir: flags.services, port: flags.port, host: flags.host, logLevel: flags.logLevel, workers: flags.workers, metrics: flags.metrics });
+  if (config.workers > 1 && cluster.isPrimary) {
+    const stopExtras = before ? await before() : undefined;
+    const { runPrimary } = require('./cluster') as typeof import('./cluster');
+    process.exit(await runPrimary(config, stopExtras));
+  }
+  const stopExtras = before && !cluster.isWorker ? await before() : undefined;
   // Loaded here, not at the top: `validate` does not need the HTTP stack.
   const { startServer } = require('./main') as typeof import('./main');
   let bridge: RunningBridge;
@@ -96,8 +108,10 @@ export function buildProgram(): Command {
     .option('--port <n>', 'port to listen on (env PORT, default 8080)')
     .option('--host <h>', 'address to listen on (env HOST, default 0.0.0.0)')
     .addOption(new Option('--log-level <level>', 'log level (env LOG_LEVEL, default info)'))
+    .option('--workers <n>', 'processes serving requests, node:cluster (env WORKERS, default 1)')
+    .option('--no-metrics', 'do not serve /metrics nor count requests (env METRICS)')
     .action(async (flags: ServeFlags) => {
-      await serve(flags);
+      await serve({ ...flags, metrics: flags.metrics === false ? false : undefined });
     });
 
   program

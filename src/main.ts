@@ -2,12 +2,14 @@
  * Starting and stopping the bridge: compile the bundles, serve them, drain on shutdown.
  * The CLI and the demo both come through here; tests do too.
  */
+import cluster from 'node:cluster';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { compileServices, type Bundle } from './compile';
 import { formatDiagnostic, type Diagnostic } from './compile/diagnostics';
 import type { Config } from './config';
 import { createRequestListener, ServiceRegistry, type AppState } from './http/app';
+import { Metrics } from './http/metrics';
 import { createLogger, type Logger } from './log';
 import { Transport } from './transport/http';
 
@@ -49,14 +51,15 @@ export function loadBundles(config: Config, logger: Logger, env?: NodeJS.Process
 }
 
 export async function startServer(config: Config, options: StartOptions = {}): Promise<RunningBridge> {
-  const logger = options.logger ?? createLogger({ level: config.logLevel });
+  const logger = options.logger ?? createLogger({ level: config.logLevel, defaultMeta: cluster.isWorker ? { worker: cluster.worker?.id } : undefined });
   const bundles = loadBundles(config, logger, options.env);
   if (bundles.length === 0) throw new StartError(`no service bundle in ${config.servicesDir} could be loaded (see the errors above)`);
   const registry = new ServiceRegistry();
   registry.replace(bundles);
   const transport = new Transport();
   const state: AppState = { ready: false };
-  const server = http.createServer(createRequestListener({ registry, logger, config, transport, state }));
+  const metrics = config.metrics ? new Metrics() : undefined;
+  const server = http.createServer(createRequestListener({ registry, logger, config, transport, state, metrics }));
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

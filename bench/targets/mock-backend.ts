@@ -34,4 +34,4 @@ const server = http.createServer((req, res) => {
   });
 });
 server.keepAliveTimeout = 60_000;
-server.listen(0, '127.0.0.1', () => announce(server));
+server.listen(Number(process.env.PORT ?? 0), '127.0.0.1', () => announce(server));

@@ -12,6 +12,10 @@ export interface Config {
   readonly backendTimeoutMs: number;
   readonly maxBodyBytes: number;
   readonly shutdownGraceMs: number;
+  /** Processes serving requests (node:cluster) when above 1. */
+  readonly workers: number;
+  /** Whether /metrics is served and requests are counted. */
+  readonly metrics: boolean;
 }
 
 export const DEFAULTS: Config = Object.freeze({
@@ -22,6 +26,8 @@ export const DEFAULTS: Config = Object.freeze({
   backendTimeoutMs: 30000,
   maxBodyBytes: 10485760,
   shutdownGraceMs: 10000,
+  workers: 1,
+  metrics: true,
 });
 
 /** Environment variable of each setting. */
@@ -33,11 +39,13 @@ export const ENV_NAMES: Record<keyof Config, string> = {
   backendTimeoutMs: 'BACKEND_TIMEOUT_MS',
   maxBodyBytes: 'MAX_BODY_BYTES',
   shutdownGraceMs: 'SHUTDOWN_GRACE_MS',
+  workers: 'WORKERS',
+  metrics: 'METRICS',
 };
 
 export class ConfigError extends Error {}
 
-type Raw = Partial<Record<keyof Config, string | number | undefined>>;
+type Raw = Partial<Record<keyof Config, string | number | boolean | undefined>>;
 
 function integer(name: string, value: string | number, min: number, max: number): number {
   const n = typeof value === 'number' ? value : /^\s*\d+\s*$/.test(value) ? Number(value) : NaN;
@@ -47,7 +55,7 @@ function integer(name: string, value: string | number, min: number, max: number)
 
 /** Builds the configuration; `flags` win over `env`, which wins over the defaults. */
 export function loadConfig(flags: Raw = {}, env: NodeJS.ProcessEnv = process.env): Config {
-  const pick = (key: keyof Config): string | number | undefined => {
+  const pick = (key: keyof Config): string | number | boolean | undefined => {
     const f = flags[key];
     if (f !== undefined && f !== '') return f;
     const e = env[ENV_NAMES[key]];
@@ -57,7 +65,16 @@ export function loadConfig(flags: Raw = {}, env: NodeJS.ProcessEnv = process.env
   const label = (key: keyof Config): string => (flags[key] !== undefined ? `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}` : ENV_NAMES[key]);
   const num = (key: keyof Config, min: number, max: number): number => {
     const v = pick(key);
-    return v === undefined ? (DEFAULTS[key] as number) : integer(label(key), v, min, max);
+    return v === undefined ? (DEFAULTS[key] as number) : integer(label(key), v as string | number, min, max);
+  };
+  const flag = (key: keyof Config): boolean => {
+    const v = pick(key);
+    if (v === undefined) return DEFAULTS[key] as boolean;
+    if (typeof v === 'boolean') return v;
+    const t = String(v).trim().toLowerCase();
+    if (['1', 'true', 'yes', 'on'].includes(t)) return true;
+    if (['0', 'false', 'no', 'off'].includes(t)) return false;
+    throw new ConfigError(`${label(key)} must be true or false, got "${v}"`);
   };
   const level = String(pick('logLevel') ?? DEFAULTS.logLevel);
   if (!(LOG_LEVELS as readonly string[]).includes(level)) throw new ConfigError(`${label('logLevel')} must be one of ${LOG_LEVELS.join(', ')}, got "${level}"`);
@@ -71,5 +88,7 @@ export function loadConfig(flags: Raw = {}, env: NodeJS.ProcessEnv = process.env
     backendTimeoutMs: num('backendTimeoutMs', 1, 3600000),
     maxBodyBytes: num('maxBodyBytes', 1024, 1073741824),
     shutdownGraceMs: num('shutdownGraceMs', 0, 3600000),
+    workers: num('workers', 1, 256),
+    metrics: flag('metrics'),
   });
 }

@@ -15,6 +15,7 @@ import { didYouMean } from '../mapping';
 import { restToSoap, type CallContext } from '../pipeline/rest-to-soap';
 import type { Transport } from '../transport/http';
 import { checkJsonContentType, parseJson, readBody } from './body';
+import type { Metrics } from './metrics';
 
 /** The bundles being served; replaced as a whole so a request sees one consistent set. */
 export class ServiceRegistry {
@@ -43,6 +44,8 @@ export interface AppDeps {
   config: Config;
   transport: Transport;
   state: AppState;
+  /** Absent when metrics are turned off. */
+  metrics?: Metrics;
 }
 
 /** Per-request facts for the access line. */
@@ -70,6 +73,10 @@ function sendError(deps: AppDeps, req: IncomingMessage, res: ServerResponse, err
   let problem: BridgeError;
   if (err instanceof BridgeError) {
     problem = err;
+    if (deps.metrics && f.service !== undefined && f.operation !== undefined) {
+      if (err.code === 'VALIDATION_FAILED') deps.metrics.validationFailed(f.service, f.operation, 'input');
+      else if (err.code === 'BACKEND_INVALID_REPLY' && err.extra.errors) deps.metrics.validationFailed(f.service, f.operation, 'output');
+    }
     if (err.status >= 500) deps.logger.warn(err.detail, { requestId: f.requestId, code: err.code, service: f.service, operation: f.operation });
   } else {
     const e = err as { message?: string; stack?: string };
@@ -153,6 +160,13 @@ export function createApp(deps: AppDeps): express.Express {
     else res.json({ status: 'ready', services });
   });
 
+  app.get('/metrics', async (_req, res) => {
+    if (!deps.metrics) throw new BridgeError('NOT_FOUND', 'metrics are turned off (METRICS=false)');
+    const { contentType, body } = await deps.metrics.text();
+    res.setHeader('content-type', contentType);
+    res.send(body);
+  });
+
   app.use((req: Request) => {
     throw new BridgeError('NOT_FOUND', `no route for ${req.method} ${req.path}`);
   });
@@ -166,7 +180,7 @@ export function createApp(deps: AppDeps): express.Express {
 /** The server's request listener. */
 export function createRequestListener(deps: AppDeps): (req: IncomingMessage, res: ServerResponse) => void {
   const app = createApp(deps);
-  const { logger } = deps;
+  const { logger, metrics } = deps;
   return (req, res) => {
     const given = req.headers['x-request-id'];
     const requestId = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
@@ -175,13 +189,20 @@ export function createRequestListener(deps: AppDeps): (req: IncomingMessage, res
     const f: RequestFacts = { requestId, started: performance.now(), path: q < 0 ? url : url.slice(0, q) };
     (req as WithFacts)[FACTS] = f;
     res.setHeader('x-request-id', requestId);
+    metrics?.started();
     res.once('close', () => {
+      const ms = performance.now() - f.started;
+      // Labels stay bounded: only names of services and operations that exist are recorded.
+      if (metrics) {
+        const known = f.service !== undefined && deps.registry.get(f.service)?.operations.has(f.operation ?? '');
+        metrics.finished(known ? f.service! : '', known ? f.operation! : '', res.statusCode, ms / 1000, f.backendMs === undefined ? undefined : f.backendMs / 1000);
+      }
       const entry: Record<string, unknown> = {
         requestId,
         method: req.method,
         path: f.path,
         status: res.statusCode,
-        durationMs: Math.round((performance.now() - f.started) * 100) / 100,
+        durationMs: Math.round(ms * 100) / 100,
       };
       if (f.service !== undefined) entry.service = f.service;
       if (f.operation !== undefined) entry.operation = f.operation;

@@ -14,6 +14,8 @@ export interface LoggerOptions {
   /** Where lines go; default stdout. Tests pass a stream to read what was logged. */
   stream?: NodeJS.WritableStream;
   silent?: boolean;
+  /** Fields added to every line (the worker's id under --workers). */
+  defaultMeta?: Record<string, unknown>;
 }
 
 export function createLogger(options: LoggerOptions): Logger {
@@ -23,6 +25,7 @@ export function createLogger(options: LoggerOptions): Logger {
   return winston.createLogger({
     level: options.level,
     silent: options.silent,
+    defaultMeta: options.defaultMeta,
     format: winston.format.combine(winston.format.timestamp(), winston.format.json()),
     transports: [transport],
   });

@@ -22,13 +22,15 @@ async function freePort(): Promise<number> {
 
 describe('configuration', () => {
   it('has the contract defaults', () => {
-    assert.deepEqual(loadConfig({}, {}), { port: 8080, host: '0.0.0.0', servicesDir: './wsdl', logLevel: 'info', backendTimeoutMs: 30000, maxBodyBytes: 10485760, shutdownGraceMs: 10000 });
+    assert.deepEqual(loadConfig({}, {}), { port: 8080, host: '0.0.0.0', servicesDir: './wsdl', logLevel: 'info', backendTimeoutMs: 30000, maxBodyBytes: 10485760, shutdownGraceMs: 10000, workers: 1, metrics: true });
     assert.ok(Object.isFrozen(loadConfig({}, {})));
   });
 
   it('reads the environment and lets flags win', () => {
-    const env = { PORT: '9000', HOST: '127.0.0.1', SERVICES_DIR: '/srv', LOG_LEVEL: 'debug', BACKEND_TIMEOUT_MS: '1500', MAX_BODY_BYTES: '2048', SHUTDOWN_GRACE_MS: '0' };
-    assert.deepEqual(loadConfig({}, env), { port: 9000, host: '127.0.0.1', servicesDir: '/srv', logLevel: 'debug', backendTimeoutMs: 1500, maxBodyBytes: 2048, shutdownGraceMs: 0 });
+    const env = { PORT: '9000', HOST: '127.0.0.1', SERVICES_DIR: '/srv', LOG_LEVEL: 'debug', BACKEND_TIMEOUT_MS: '1500', MAX_BODY_BYTES: '2048', SHUTDOWN_GRACE_MS: '0', WORKERS: '4', METRICS: 'off' };
+    assert.deepEqual(loadConfig({}, env), { port: 9000, host: '127.0.0.1', servicesDir: '/srv', logLevel: 'debug', backendTimeoutMs: 1500, maxBodyBytes: 2048, shutdownGraceMs: 0, workers: 4, metrics: false });
+    assert.equal(loadConfig({ metrics: false }, { METRICS: 'true' }).metrics, false);
+    assert.equal(loadConfig({ workers: '2' }, { WORKERS: '4' }).workers, 2);
     assert.equal(loadConfig({ port: '9100', servicesDir: 'x' }, env).port, 9100);
     assert.equal(loadConfig({ port: '9100', servicesDir: 'x' }, env).servicesDir, 'x');
   });
@@ -39,6 +41,8 @@ describe('configuration', () => {
     assert.throws(() => loadConfig({}, { LOG_LEVEL: 'loud' }), /LOG_LEVEL must be one of/);
     assert.throws(() => loadConfig({}, { BACKEND_TIMEOUT_MS: '0' }), /BACKEND_TIMEOUT_MS/);
     assert.throws(() => loadConfig({}, { MAX_BODY_BYTES: '-1' }), /MAX_BODY_BYTES/);
+    assert.throws(() => loadConfig({}, { METRICS: 'maybe' }), /METRICS must be true or false/);
+    assert.throws(() => loadConfig({ workers: '0' }, {}), /--workers must be an integer from 1/);
   });
 
   it('.env.example lists every variable with its default', () => {

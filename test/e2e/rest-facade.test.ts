@@ -408,6 +408,42 @@ describe('REST facade end to end (CONTRACT §3, §5)', function () {
     });
   });
 
+  describe('metrics', () => {
+    it('/metrics counts requests, latency, backend time, validation failures and in-flight requests', async () => {
+      const read = async (): Promise<string> => (await request(`${bridge.url}/metrics`)).text;
+      const value = (text: string, re: RegExp): number => Number(re.exec(text)?.[1] ?? 0);
+      const series = {
+        ok: /^soap_bridge_requests_total\{service="calculator",operation="Subtract",status="200"\} (\d+)$/m,
+        bad: /^soap_bridge_requests_total\{service="calculator",operation="Subtract",status="400"\} (\d+)$/m,
+        inputFailures: /^soap_bridge_validation_failures_total\{service="calculator",operation="Subtract",direction="input"\} (\d+)$/m,
+        outputFailures: /^soap_bridge_validation_failures_total\{service="bad-invalid",operation="Add",direction="output"\} (\d+)$/m,
+        latency: /^soap_bridge_request_duration_seconds_count\{service="calculator",operation="Subtract",status="200"\} (\d+)$/m,
+        backend: /^soap_bridge_backend_duration_seconds_count\{service="calculator",operation="Subtract"\} (\d+)$/m,
+      };
+      const before = await read();
+      await postJson(`${api}/calculator/Subtract`, { intA: 9, intB: 4 });
+      await postJson(`${api}/calculator/Subtract`, { intA: 9, intB: 4 });
+      await postJson(`${api}/calculator/Subtract`, { intA: 'nine' });
+      await postJson(`${api}/bad-invalid/Add`, { intA: 1, intB: 1 });
+      await postJson(`${api}/nosuch/Thing`, {});
+      await new Promise((r) => setTimeout(r, 20));
+      const m = await request(`${bridge.url}/metrics`);
+      assert.equal(m.status, 200);
+      assert.match(String(m.headers['content-type']), /^text\/plain/);
+      const delta = (re: RegExp): number => value(m.text, re) - value(before, re);
+      assert.equal(delta(series.ok), 2);
+      assert.equal(delta(series.bad), 1);
+      assert.equal(delta(series.inputFailures), 1);
+      assert.equal(delta(series.outputFailures), 1);
+      assert.equal(delta(series.latency), 2);
+      assert.equal(delta(series.backend), 2, 'the refused input never reached the backend');
+      assert.match(m.text, /^soap_bridge_requests_total\{service="",operation="",status="404"\} \d+$/m, 'unknown names are not labels');
+      assert.doesNotMatch(m.text, /nosuch/);
+      assert.match(m.text, /^soap_bridge_requests_in_flight 1$/m, 'the /metrics request itself');
+      assert.match(m.text, /^soap_bridge_process_resident_memory_bytes \d+/m);
+    });
+  });
+
   describe('health', () => {
     it('/healthz and /readyz answer 200 with the services', async () => {
       assert.deepEqual((await request(`${bridge.url}/healthz`)).json, { status: 'ok' });

@@ -1,0 +1,105 @@
+/**
+ * `--workers N`: the demo under node:cluster. Workers share the port, /metrics sums them, a
+ * worker that dies is replaced, SIGTERM stops everything with exit code 0.
+ */
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { after, before, describe, it } from 'mocha';
+import { postJson, request } from '../support/bridge';
+import { ROOT } from '../support/compile';
+
+async function freePort(): Promise<number> {
+  const s = http.createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as AddressInfo).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+function workersOf(pid: number): number[] {
+  try {
+    return fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+async function until(what: string, check: () => Promise<boolean> | boolean, ms = 15000): Promise<void> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    try {
+      if (await check()) return;
+    } catch {
+      /* not yet */
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+describe('serve --workers 2 (node:cluster)', function () {
+  this.timeout(60000);
+  let child: ChildProcess;
+  let url: string;
+  let output = '';
+
+  before(async function () {
+    if (!fs.existsSync('/proc/self/task')) this.skip();
+    const [port, calc, orders] = [await freePort(), await freePort(), await freePort()];
+    url = `http://127.0.0.1:${port}`;
+    child = spawn(process.execPath, [path.join(ROOT, 'dist', 'fixtures', 'demo', 'start.js'), '--workers', '2', '--port', String(port), '--host', '127.0.0.1'], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH, LOG_LEVEL: 'info', SHUTDOWN_GRACE_MS: '2000', DEMO_CALCULATOR_PORT: String(calc), DEMO_ORDERS_PORT: String(orders) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+    await until('two workers ready', async () => workersOf(child.pid!).length === 2 && (await request(`${url}/readyz`, { timeoutMs: 1000 })).status === 200);
+  });
+
+  after(() => {
+    if (child && child.exitCode === null) {
+      for (const w of workersOf(child.pid!)) process.kill(w, 'SIGKILL');
+      child.kill('SIGKILL');
+    }
+  });
+
+  it('answers on the shared port from both workers, and /metrics sums the workers', async () => {
+    const calls = await Promise.all(Array.from({ length: 40 }, (_, i) => postJson(`${url}/api/calculator/Add`, { intA: i, intB: 1 })));
+    calls.forEach((r, i) => assert.deepEqual(r.json, { AddResult: i + 1 }, output));
+    const m = await request(`${url}/metrics`);
+    assert.equal(m.status, 200, m.text);
+    assert.match(m.text, /^soap_bridge_requests_total\{service="calculator",operation="Add",status="200"\} 40$/m);
+    await new Promise((r) => setTimeout(r, 100));
+    const served = new Set<unknown>();
+    for (const line of output.split('\n')) {
+      if (!line.includes('"message":"access"')) continue;
+      const entry = JSON.parse(line) as { operation?: string; worker?: unknown };
+      if (entry.operation === 'Add') served.add(entry.worker);
+    }
+    assert.equal(served.size, 2, `both workers answered: ${[...served].join(', ')}`);
+  });
+
+  it('replaces a worker that dies', async () => {
+    const [first] = workersOf(child.pid!);
+    process.kill(first, 'SIGKILL');
+    await until('a new worker', () => {
+      const now = workersOf(child.pid!);
+      return now.length === 2 && !now.includes(first);
+    });
+    await until('the replacement serving', async () => (await postJson(`${url}/api/calculator/Multiply`, { intA: 6, intB: 7 })).json?.MultiplyResult === 42);
+  });
+
+  it('stops the workers and exits 0 on SIGTERM', async () => {
+    const workers = workersOf(child.pid!);
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    child.kill('SIGTERM');
+    const code = await Promise.race([exited, new Promise<string>((r) => setTimeout(() => r('timeout'), 15000))]);
+    assert.equal(code, 0, output);
+    for (const w of workers) assert.throws(() => process.kill(w, 0), /ESRCH/);
+  });
+});
