@@ -3,7 +3,7 @@
  * call (connect, send, headers and body included) and a cap on the reply size. Failures are
  * TransportErrors with a stable code; nothing else escapes.
  */
-import { Agent, request, errors as undiciErrors } from 'undici';
+import { Agent, errors as undiciErrors, type Dispatcher } from 'undici';
 
 export type TransportErrorCode = 'TIMEOUT' | 'UNREACHABLE' | 'TOO_LARGE';
 
@@ -46,6 +46,8 @@ function describeFailure(e: unknown): string {
 
 export class Transport {
   private readonly agent: Agent;
+  /** Parsed endpoint URLs (a bundle has few). */
+  private readonly targets = new Map<string, { origin: string; path: string }>();
 
   constructor(options: TransportOptions = {}) {
     this.agent = new Agent({
@@ -55,54 +57,68 @@ export class Transport {
     });
   }
 
-  async post(url: string, options: PostOptions): Promise<HttpReply> {
-    const controller = new AbortController();
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      controller.abort();
-    }, options.timeoutMs);
-    try {
-      const res = await request(url, {
-        method: 'POST',
-        headers: options.headers,
-        body: options.body,
-        dispatcher: this.agent,
-        signal: controller.signal,
-        headersTimeout: options.timeoutMs,
-        bodyTimeout: options.timeoutMs,
-      });
-      const declared = Number(res.headers['content-length']);
-      if (Number.isFinite(declared) && declared > options.maxBytes) {
-        res.body.destroy();
-        throw new TransportError('TOO_LARGE', `reply of ${declared} bytes is over the ${options.maxBytes}-byte limit`);
-      }
+  /**
+   * POST through undici's dispatch API: no stream objects per call, the reply collected as
+   * Buffers, one timer for the whole call (connect, send, headers and body).
+   */
+  post(url: string, options: PostOptions): Promise<HttpReply> {
+    let target = this.targets.get(url);
+    if (!target) {
+      const u = new URL(url);
+      target = { origin: u.origin, path: `${u.pathname}${u.search}` || '/' };
+      if (this.targets.size < 1000) this.targets.set(url, target);
+    }
+    const { timeoutMs, maxBytes } = options;
+    return new Promise<HttpReply>((resolve, reject) => {
+      let controller: Dispatcher.DispatchController | undefined;
+      let settled = false;
+      let status = 0;
+      let contentType: string | undefined;
       const chunks: Buffer[] = [];
       let size = 0;
-      for await (const chunk of res.body) {
-        size += (chunk as Buffer).length;
-        if (size > options.maxBytes) {
-          res.body.destroy();
-          throw new TransportError('TOO_LARGE', `reply is over the ${options.maxBytes}-byte limit`);
-        }
-        chunks.push(chunk as Buffer);
-      }
-      const ct = res.headers['content-type'];
-      return {
-        status: res.statusCode,
-        contentType: Array.isArray(ct) ? ct[0] : ct,
-        body: chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size),
+      const settle = (err: TransportError | undefined, reply?: HttpReply): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        if (err) {
+          reject(err);
+          controller?.abort(err);
+        } else resolve(reply!);
       };
-    } catch (e) {
-      if (e instanceof TransportError) throw e;
-      if (timedOut || e instanceof undiciErrors.HeadersTimeoutError || e instanceof undiciErrors.BodyTimeoutError || e instanceof undiciErrors.ConnectTimeoutError) {
-        throw new TransportError('TIMEOUT', `no complete reply within ${options.timeoutMs} ms`, e);
+      const timer = setTimeout(() => settle(new TransportError('TIMEOUT', `no complete reply within ${timeoutMs} ms`)), timeoutMs);
+      const handler: Dispatcher.DispatchHandler = {
+        onRequestStart(c) {
+          controller = c;
+          if (settled) c.abort(new Error('settled'));
+        },
+        onResponseStart(_c, statusCode, headers) {
+          if (statusCode < 200) return; // 1xx: the real response follows
+          status = statusCode;
+          const ct = headers['content-type'];
+          contentType = Array.isArray(ct) ? ct[0] : ct;
+          const declared = Number(headers['content-length']);
+          if (Number.isFinite(declared) && declared > maxBytes) settle(new TransportError('TOO_LARGE', `reply of ${declared} bytes is over the ${maxBytes}-byte limit`));
+        },
+        onResponseData(_c, chunk) {
+          size += chunk.length;
+          if (size > maxBytes) settle(new TransportError('TOO_LARGE', `reply is over the ${maxBytes}-byte limit`));
+          else chunks.push(chunk);
+        },
+        onResponseEnd() {
+          settle(undefined, { status, contentType, body: chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size) });
+        },
+        onResponseError(_c, err) {
+          const timeout = err instanceof undiciErrors.HeadersTimeoutError || err instanceof undiciErrors.BodyTimeoutError || err instanceof undiciErrors.ConnectTimeoutError;
+          // Refused, reset, DNS failure, closed mid-reply: the backend could not be reached properly.
+          settle(timeout ? new TransportError('TIMEOUT', `no complete reply within ${timeoutMs} ms`, err) : new TransportError('UNREACHABLE', describeFailure(err), err));
+        },
+      };
+      try {
+        this.agent.dispatch({ origin: target!.origin, path: target!.path, method: 'POST', headers: options.headers, body: options.body, headersTimeout: timeoutMs, bodyTimeout: timeoutMs }, handler);
+      } catch (e) {
+        settle(new TransportError('UNREACHABLE', describeFailure(e), e));
       }
-      // Refused, reset, DNS failure, closed mid-reply: the backend could not be reached properly.
-      throw new TransportError('UNREACHABLE', describeFailure(e), e);
-    } finally {
-      clearTimeout(timer);
-    }
+    });
   }
 
   async close(): Promise<void> {
