@@ -36,6 +36,8 @@ function report(ctx: DecodeContext, detail: string, seg?: string): void {
 
 /** After START: the text content of an element of simple type; child elements are reported and skipped. */
 function readSimple(s: XmlStream, ctx: DecodeContext, seg?: string): string {
+  const fast = s.leafText();
+  if (fast !== undefined) return fast;
   let text = '';
   for (;;) {
     const t = s.next();

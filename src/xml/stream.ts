@@ -493,6 +493,31 @@ export class XmlStream {
     return START;
   }
 
+  /**
+   * After START: when the element holds only plain text (or nothing) and its end tag follows,
+   * consumes both and returns the text; otherwise consumes nothing and returns undefined (the
+   * caller then reads the content token by token). The common leaf, `<a>text</a>`, without the
+   * two extra tokens.
+   */
+  leafText(): string | undefined {
+    if (this.replay !== 0) return undefined;
+    if (this.pendingEnd) {
+      this.pendingEnd = false;
+      this.close(this.tagEnd);
+      return '';
+    }
+    const src = this.src;
+    const i = this.pos;
+    const lt = src.indexOf('<', i);
+    if (lt < 0 || src.charCodeAt(lt + 1) !== 47 /* / */) return undefined;
+    const open = this.open[this.open.length - 1];
+    const close = lt + 2 + open.length;
+    if (src.charCodeAt(close) !== 62 || !matchAt(src, open, lt + 2)) return undefined;
+    const text = lt === i ? '' : textValue(src.slice(i, lt), i);
+    this.close(close + 1);
+    return text;
+  }
+
   /** After START: the value of an attribute by expanded name. */
   attr(ns: string, local: string): string | undefined {
     const attrs = this.attrs;
