@@ -4,6 +4,9 @@
  */
 import winston from 'winston';
 
+/** Where winston transports read the formatted line (triple-beam's MESSAGE). */
+const MESSAGE = Symbol.for('message');
+
 export type Logger = winston.Logger;
 
 export const LOG_LEVELS = ['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly'] as const;
@@ -18,6 +21,21 @@ export interface LoggerOptions {
   defaultMeta?: Record<string, unknown>;
 }
 
+/**
+ * One JSON object per line, with a timestamp. JSON.stringify on the hot path (the access line
+ * is flat); winston's own safe stringify only when a line cannot be written that way (cycles).
+ */
+const safeJson = winston.format.json();
+const jsonLine = winston.format((info) => {
+  info.timestamp = new Date().toISOString();
+  try {
+    (info as Record<symbol, unknown>)[MESSAGE] = JSON.stringify(info);
+  } catch {
+    return safeJson.transform(info, safeJson.options) as typeof info;
+  }
+  return info;
+});
+
 export function createLogger(options: LoggerOptions): Logger {
   const transport = options.stream
     ? new winston.transports.Stream({ stream: options.stream })
@@ -26,7 +44,7 @@ export function createLogger(options: LoggerOptions): Logger {
     level: options.level,
     silent: options.silent,
     defaultMeta: options.defaultMeta,
-    format: winston.format.combine(winston.format.timestamp(), winston.format.json()),
+    format: jsonLine(),
     transports: [transport],
   });
 }
