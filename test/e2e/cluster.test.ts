@@ -74,13 +74,14 @@ describe('serve --workers 2 (node:cluster)', function () {
     const m = await request(`${url}/metrics`);
     assert.equal(m.status, 200, m.text);
     assert.match(m.text, /^soap_bridge_requests_total\{service="calculator",operation="Add",status="200"\} 40$/m);
-    await new Promise((r) => setTimeout(r, 100));
-    const served = new Set<unknown>();
-    for (const line of output.split('\n')) {
-      if (!line.includes('"message":"access"')) continue;
-      const entry = JSON.parse(line) as { operation?: string; worker?: unknown };
-      if (entry.operation === 'Add') served.add(entry.worker);
-    }
+    // The access lines come through the child's stdout: wait (bounded) until all 40 are in.
+    const addLines = (): { worker?: unknown }[] =>
+      output
+        .split('\n')
+        .filter((l) => l.includes('"message":"access"') && l.includes('"operation":"Add"'))
+        .map((l) => JSON.parse(l) as { worker?: unknown });
+    await until('40 access lines', () => addLines().length === 40);
+    const served = new Set(addLines().map((l) => l.worker));
     assert.equal(served.size, 2, `both workers answered: ${[...served].join(', ')}`);
   });
 
