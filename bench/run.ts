@@ -86,10 +86,10 @@ function printResults(targets: Target[], scenarios: Scenario[], results: Map<str
   for (const s of scenarios) {
     for (const t of targets) {
       const c = results.get(`${s.name}/${t.name}`)!;
-      rows.push([s.name, t.name, Math.round(c.rps), c.p50.toFixed(1), c.p99.toFixed(1), mb(c.peakRss), c.errors]);
+      rows.push([s.name, t.name, Math.round(c.rps), c.p50.toFixed(1), c.p99.toFixed(1), (c.cpuMs / c.requests).toFixed(2), mb(c.peakRss), c.errors]);
     }
   }
-  console.log(table(['scenario', 'target', 'req/s', 'p50 ms', 'p99 ms', 'peak RSS MB', 'errors'], rows));
+  console.log(table(['scenario', 'target', 'req/s', 'p50 ms', 'p99 ms', 'CPU ms/req', 'peak RSS MB', 'errors'], rows));
 }
 
 function verdicts(checks: [string, number, '>=' | '<=', number][], results: Map<string, RunResult>): boolean {
@@ -175,10 +175,15 @@ async function main(): Promise<void> {
     const results = await compareBridges(a, b, rounds, seconds, connections);
     console.log('');
     for (const s of results.scenarios ?? []) {
-      const ra = results.get(`${s.name}/${a.name}`)!.rps;
-      const rb = results.get(`${s.name}/${b.name}`)!.rps;
-      if (m === 'workers') console.log(`${s.name}: 2 workers serve ${(rb / ra).toFixed(2)}× the requests of 1`);
-      else console.log(`${s.name}: metrics cost ${(((rb - ra) / rb) * 100).toFixed(1)}% of throughput`);
+      const ra = results.get(`${s.name}/${a.name}`)!;
+      const rb = results.get(`${s.name}/${b.name}`)!;
+      if (m === 'workers') console.log(`${s.name}: 2 workers serve ${(rb.rps / ra.rps).toFixed(2)}× the requests of 1`);
+      else {
+        // CPU per request is the steadier measure on a shared machine; throughput is shown too.
+        const cpuA = ra.cpuMs / ra.requests;
+        const cpuB = rb.cpuMs / rb.requests;
+        console.log(`${s.name}: metrics cost ${(((cpuA - cpuB) / cpuB) * 100).toFixed(1)}% CPU per request, ${(((rb.rps - ra.rps) / rb.rps) * 100).toFixed(1)}% of throughput`);
+      }
     }
   } else if (m === 'payload') {
     ok = await payloadMode();

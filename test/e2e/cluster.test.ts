@@ -69,18 +69,21 @@ describe('serve --workers 2 (node:cluster)', function () {
   });
 
   it('answers on the shared port from both workers, and /metrics sums the workers', async () => {
-    const calls = await Promise.all(Array.from({ length: 40 }, (_, i) => postJson(`${url}/api/calculator/Add`, { intA: i, intB: 1 })));
-    calls.forEach((r, i) => assert.deepEqual(r.json, { AddResult: i + 1 }, output));
+    // Batches of new connections: the primary hands connections to the workers in turn.
+    for (let batch = 0; batch < 10; batch++) {
+      const calls = await Promise.all(Array.from({ length: 10 }, (_, i) => postJson(`${url}/api/calculator/Add`, { intA: batch * 10 + i, intB: 1 })));
+      calls.forEach((r, i) => assert.deepEqual(r.json, { AddResult: batch * 10 + i + 1 }, output));
+    }
     const m = await request(`${url}/metrics`);
     assert.equal(m.status, 200, m.text);
-    assert.match(m.text, /^soap_bridge_requests_total\{service="calculator",operation="Add",status="200"\} 40$/m);
-    // The access lines come through the child's stdout: wait (bounded) until all 40 are in.
+    assert.match(m.text, /^soap_bridge_requests_total\{service="calculator",operation="Add",status="200"\} 100$/m);
+    // The access lines come through the child's stdout: wait (bounded) until all 100 are in.
     const addLines = (): { worker?: unknown }[] =>
       output
         .split('\n')
         .filter((l) => l.includes('"message":"access"') && l.includes('"operation":"Add"'))
         .map((l) => JSON.parse(l) as { worker?: unknown });
-    await until('40 access lines', () => addLines().length === 40);
+    await until('100 access lines', () => addLines().length === 100);
     const served = new Set(addLines().map((l) => l.worker));
     assert.equal(served.size, 2, `both workers answered: ${[...served].join(', ')}`);
   });
