@@ -5,6 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import autocannon from 'autocannon';
 
@@ -63,16 +64,30 @@ export async function stopTarget(t: Target): Promise<void> {
   clearTimeout(timer);
 }
 
-/** Resident set size of a process and its children (a cluster), in bytes, from /proc. */
-export function rssOf(pid: number): number {
+/** A free port on loopback, for targets that must listen on a known one (a cluster). */
+export async function freePort(): Promise<number> {
+  const s = http.createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as AddressInfo).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+/** A process and its children (the workers of a cluster), from /proc. */
+function pidsOf(pid: number): number[] {
   const pids = [pid];
   try {
-    for (const line of fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(/\s+/)) if (line) pids.push(Number(line));
+    for (const c of fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(/\s+/)) if (c) pids.push(Number(c));
   } catch {
     /* no children file: a single process */
   }
+  return pids;
+}
+
+/** Resident set size of a process and its children, in bytes. */
+export function rssOf(pid: number): number {
   let total = 0;
-  for (const p of pids) {
+  for (const p of pidsOf(pid)) {
     try {
       const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${p}/status`, 'utf8'));
       if (m) total += Number(m[1]) * 1024;
@@ -104,14 +119,8 @@ export function post(port: number, call: HttpCall, timeoutMs = 30_000): Promise<
 
 /** CPU time (user + system) a process and its children have used, in milliseconds, from /proc. */
 export function cpuMsOf(pid: number): number {
-  const pids = [pid];
-  try {
-    for (const c of fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(/\s+/)) if (c) pids.push(Number(c));
-  } catch {
-    /* a single process */
-  }
   let ticks = 0;
-  for (const p of pids) {
+  for (const p of pidsOf(pid)) {
     try {
       const fields = fs.readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1].split(' ');
       ticks += Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15 of stat)

@@ -5,23 +5,14 @@
  * request as a multiple of the reply).
  */
 import fs from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { drive, post, rssOf, startTarget, stopTarget, table } from './harness';
+import { drive, freePort, post, rssOf, startTarget, stopTarget, table } from './harness';
 import { prepare } from './scenarios';
 
 const SIZES_KB = [1, 10, 100, 1024, 10240];
 const IN_FLIGHT = 8;
 
-async function freePort(): Promise<number> {
-  const s = http.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 /** The 50-order reply grown (or cut) to `n` orders. */
 function withOrders(reply: string, n: number): string {

@@ -9,11 +9,9 @@
  *   npm run bench -- --mode metrics        METRICS on vs off
  *   options: --rounds N --seconds N --connections N
  */
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { combine, drive, mb, post, ROOT, startTarget, stopAll, stopTarget, table, type HttpCall, type RunResult, type Target } from './harness';
+import { combine, drive, freePort, mb, post, ROOT, startTarget, stopAll, stopTarget, table, type HttpCall, type RunResult, type Target } from './harness';
 import { payloadMode } from './payload';
 import { prepare, type Scenario } from './scenarios';
 
@@ -31,13 +29,6 @@ const BRIDGE = 'soap-bridge';
 const NODE_SOAP = 'node-soap bridge';
 const PROXY = 'pass-through';
 
-async function freePort(): Promise<number> {
-  const s = http.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 interface Plan {
   call: HttpCall;

@@ -125,18 +125,15 @@ function compile(src: BundleSource, options: CompileOptions): BundleResult {
   const name = mapping.name ?? src.defaultName;
   const schemaBuilder = new JsonSchemaBuilder(`urn:soap-bridge:bundle:${encodeURIComponent(name)}`);
   const simple = new SimpleCodecs();
-  const codec: Codecs = {
-    ns: new NamespaceTable(wsdl.preferredPrefixes),
-    encoders: undefined as unknown as Encoders,
-    decoders: new Decoders(simple, (local) => {
-      try {
-        return schemas.builtin(local);
-      } catch {
-        return undefined;
-      }
-    }),
+  const ns = new NamespaceTable(wsdl.preferredPrefixes);
+  const builtin = (local: string): ReturnType<SchemaSet['builtin']> | undefined => {
+    try {
+      return schemas.builtin(local);
+    } catch {
+      return undefined;
+    }
   };
-  codec.encoders = new Encoders(codec.ns, simple);
+  const codec: Codecs = { ns, encoders: new Encoders(ns, simple), decoders: new Decoders(simple, builtin) };
 
   // JSON Schema definitions for every operation of every binding: problems surface at load.
   const defs = new Map<OperationModel, { input: string; output?: string }>();

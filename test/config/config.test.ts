@@ -4,21 +4,12 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { describe, it } from 'mocha';
 import { ConfigError, DEFAULTS, ENV_NAMES, loadConfig } from '../../src/config';
-import { request, tempDir } from '../support/bridge';
+import { freePort, request, tempDir } from '../support/bridge';
 import { ROOT } from '../support/compile';
 
-async function freePort(): Promise<number> {
-  const s = http.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 describe('configuration', () => {
   it('has the contract defaults', () => {

@@ -93,6 +93,15 @@ export async function startHttp(handler: http.RequestListener): Promise<{ server
   };
 }
 
+/** A free port on loopback (for processes that must be told which port to use). */
+export async function freePort(): Promise<number> {
+  const s = http.createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as AddressInfo).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
 /** A fresh temporary folder, removed by the returned function. */
 export function tempDir(prefix: string): { dir: string; remove(): void } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `soap-bridge-${prefix}-`));
