@@ -6,46 +6,21 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ValidateFunction } from 'ajv';
-import { createAjv, violationsOf } from './ajv';
-import { NamespaceTable, SimpleCodecs, XSI_NS, type Violation } from './codec';
-import { Decoders, newContext, type StreamDecoder } from './decoder';
+import { createAjv } from './ajv';
+import { NamespaceTable, SimpleCodecs } from './codec';
+import { Decoders } from './decoder';
 import { Encoders } from './encoder';
 import { Diagnostics, LoadError, type Diagnostic } from './diagnostics';
 import { JsonSchemaBuilder, type JsonSchema } from './json-schema';
 import { loadDocuments } from './loader';
+import { compileOperation, type Codecs, type CompiledOperation } from './operation';
+import { PublishedContract } from './publish';
 import { WsdlCompiler } from './wsdl';
 import { SchemaSet } from './xsd';
 import { loadMapping, type Mapping } from '../mapping';
 import type { OperationModel, SoapVersion } from '../model/operation';
-import type { XsdType } from '../model/xsd';
-import { clark } from '../model/xsd';
-import { envelopeClose, envelopeOpen } from '../soap/envelope';
-import { outerXml, type XElem } from '../xml/reader';
-import { END, isBlank, TEXT, XmlStream } from '../xml/stream';
 
-export interface CompiledOperation {
-  readonly name: string;
-  readonly model: OperationModel;
-  readonly soapVersion: SoapVersion;
-  readonly soapAction: string;
-  /** The SOAP endpoint JSON callers reach; undefined when neither mapping nor WSDL gives one. */
-  readonly endpoint: string | undefined;
-  readonly timeoutMs: number | undefined;
-  /** `$defs` names of the input and output types in the bundle's JSON Schema document. */
-  readonly inputDef: string;
-  readonly outputDef: string | undefined;
-  validateInput(value: unknown): Violation[] | undefined;
-  validateOutput(value: unknown): Violation[] | undefined;
-  /** The whole request envelope for a (valid) JSON input. */
-  encodeRequest(value: unknown): string;
-  /**
-   * JSON of a reply's Body (not a Fault), read from the tokenizer just after the Body's start
-   * tag, up to and including its end tag. Decoding problems are returned, not thrown.
-   */
-  decodeReply(s: XmlStream): { value: unknown; errors: Violation[] };
-  /** JSON form of a fault's detail content, typed where the WSDL declares the fault element. */
-  decodeFaultDetail(detail: XElem, src: string): unknown;
-}
+export { genericJson, type CompiledOperation } from './operation';
 
 export interface Bundle {
   name: string;
@@ -59,6 +34,12 @@ export interface Bundle {
   /** Every operation of every SOAP binding (both versions), as loaded. */
   models: OperationModel[];
   restFacade: boolean;
+  /** SOAP callers reach restBackend (the SOAP facade). */
+  soapFacade: boolean;
+  /** Compiled operations of every SOAP binding, by SOAP version, by the first element of their input Body. */
+  soapOperations: Map<SoapVersion, Map<string, CompiledOperation[]>>;
+  /** The WSDL and its imports as `GET /soap/{service}?wsdl` serves them. */
+  contract: PublishedContract;
   schema: JsonSchema;
 }
 
@@ -76,21 +57,6 @@ interface BundleSource {
   wsdlFile?: string;
   mappingFile?: string;
   defaultName: string;
-}
-
-/** Namespaces an element tree of `t` may use, for the envelope's declarations. */
-function namespacesOf(t: XsdType, acc: Set<string>, seen: Set<XsdType>): void {
-  if (t.kind !== 'complex' || seen.has(t)) return;
-  seen.add(t);
-  for (const a of t.attributes) if (a.name.ns) acc.add(a.name.ns);
-  if (t.content.kind !== 'elements') return;
-  const walk = (p: import('../model/xsd').Particle): void => {
-    if (p.kind === 'element') {
-      if (p.decl.name.ns) acc.add(p.decl.name.ns);
-      namespacesOf(p.decl.type, acc, seen);
-    } else if (p.kind !== 'any') p.items.forEach(walk);
-  };
-  walk(t.content.particle);
 }
 
 function pickWsdl(src: BundleSource, mapping: Mapping, diags: Diagnostics): string | undefined {
@@ -168,6 +134,7 @@ function compile(src: BundleSource, options: CompileOptions): BundleResult {
   const validator = (def: string): ValidateFunction => ajv.getSchema(`${schemaBuilder.id}#/$defs/${def}`)!;
 
   const operations = new Map<string, CompiledOperation>();
+  const soapOperations = new Map<SoapVersion, Map<string, CompiledOperation[]>>();
   for (const m of models) {
     const d = defs.get(m);
     if (!d) continue;
@@ -178,6 +145,9 @@ function compile(src: BundleSource, options: CompileOptions): BundleResult {
       diags.warn(m.pos, `operation ${m.name} is disabled: its validators do not compile (${(e as Error).message})`);
       continue;
     }
+    let byKey = soapOperations.get(m.soapVersion);
+    if (!byKey) soapOperations.set(m.soapVersion, (byKey = new Map()));
+    byKey.set(op.dispatchKey, [...(byKey.get(op.dispatchKey) ?? []), op]);
     if (chosen.get(m.name) === m && restFacade) {
       operations.set(m.name, op);
       if (!op.endpoint) {
@@ -192,143 +162,11 @@ function compile(src: BundleSource, options: CompileOptions): BundleResult {
   if (diags.hasErrors) return { diagnostics: diags.list };
   const files = [...docs.files];
   if (src.mappingFile && fs.existsSync(src.mappingFile)) files.push(src.mappingFile);
+  const soapFacade = mapping.restBackend !== undefined;
   return {
-    bundle: { name, dir: src.dir, wsdlFile, files, mapping, operations, models, restFacade, schema },
+    bundle: { name, dir: src.dir, wsdlFile, files, mapping, operations, models, restFacade, soapFacade, soapOperations, contract: new PublishedContract(docs), schema },
     diagnostics: diags.list,
   };
-}
-
-interface Codecs {
-  ns: NamespaceTable;
-  encoders: Encoders;
-  decoders: Decoders;
-}
-
-function compileOperation(
-  m: OperationModel,
-  defs: { input: string; output?: string },
-  validator: (def: string) => ValidateFunction,
-  codec: Codecs,
-  mapping: Mapping,
-): CompiledOperation {
-  const validateIn = validator(defs.input);
-  const validateOut = defs.output ? validator(defs.output) : undefined;
-
-  // Request envelope: namespaces declared once on the Envelope, then the Body content.
-  const nsSet = new Set<string>();
-  namespacesOf(m.input.type, nsSet, new Set());
-  if (m.input.wrapper?.ns) nsSet.add(m.input.wrapper.ns);
-  const head = envelopeOpen(m.soapVersion, ` xmlns:xsi="${XSI_NS}"${codec.ns.declarations(nsSet)}`);
-  const tail = envelopeClose();
-  const input = m.input;
-  let body: (v: unknown) => string;
-  if (input.wrapper) {
-    const enc = codec.encoders.contentEncoder(input.type);
-    const tag = codec.ns.tag(input.wrapper);
-    body = (v) => enc(tag, v);
-  } else {
-    const enc = codec.encoders.innerEncoder(input.type);
-    body = (v) => enc(v as Record<string, unknown>);
-  }
-
-  const output = m.output;
-  const decodeOut = output ? codec.decoders.complexType(output.type) : undefined;
-  const faultDecoders = new Map<string, StreamDecoder>();
-  for (const f of m.faults) if (f.element) faultDecoders.set(clark(f.element.name), codec.decoders.element(f.element));
-
-  return {
-    name: m.name,
-    model: m,
-    soapVersion: m.soapVersion,
-    soapAction: m.soapAction,
-    endpoint: mapping.soapBackend ?? (mapping.restBackend ? undefined : m.address),
-    timeoutMs: mapping.timeoutMs,
-    inputDef: defs.input,
-    outputDef: defs.output,
-    validateInput(value) {
-      return validateIn(value) ? undefined : violationsOf(validateIn.errors);
-    },
-    validateOutput(value) {
-      if (!validateOut) return undefined;
-      return validateOut(value) ? undefined : violationsOf(validateOut.errors);
-    },
-    encodeRequest(value) {
-      return head + body(value) + tail;
-    },
-    decodeReply(s) {
-      const ctx = newContext();
-      if (!output || !decodeOut) {
-        s.skipContent();
-        return { value: {}, errors: [] };
-      }
-      // bare: the Body's children are the parts, read like the content of an element.
-      if (!output.wrapper) return { value: decodeOut(s, ctx), errors: ctx.errors };
-      const w = output.wrapper;
-      let value: unknown;
-      let count = 0;
-      for (let t = s.next(); t !== END; t = s.next()) {
-        if (t === TEXT) {
-          if (!isBlank(s.text)) ctx.errors.push({ pointer: '', detail: 'the SOAP Body holds text' });
-          continue;
-        }
-        if (++count > 1) {
-          s.skipElement();
-          continue;
-        }
-        const nameOk = output.style === 'rpc' ? s.ns === w.ns : s.ns === w.ns && s.local === w.local;
-        if (!nameOk) {
-          ctx.errors.push({ pointer: '', detail: `expected ${clark(w)} in the SOAP Body, found ${clark(s)}` });
-          s.skipElement();
-          continue;
-        }
-        value = decodeOut(s, ctx);
-      }
-      if (count !== 1) ctx.errors.push({ pointer: '', detail: `the SOAP Body must hold one element, found ${count}` });
-      return { value, errors: ctx.errors };
-    },
-    decodeFaultDetail(detail, src) {
-      const counts = countByLocal(detail.children);
-      const out: Record<string, unknown> = {};
-      for (const child of detail.children) {
-        const typed = faultDecoders.get(clark(child));
-        let v: unknown;
-        if (typed) {
-          // Faults are rare: the typed decoder reads the detail entry again, self-contained.
-          const ctx = newContext();
-          const one = new XmlStream(outerXml(src, child));
-          one.next();
-          v = typed(one, ctx);
-          if (ctx.errors.length) v = undefined;
-        }
-        if (v === undefined) v = genericJson(child);
-        if ((counts.get(child.local) ?? 0) > 1) ((out[child.local] ??= []) as unknown[]).push(v);
-        else out[child.local] = v;
-      }
-      return out;
-    },
-  };
-}
-
-function countByLocal(children: XElem[]): Map<string, number> {
-  const counts = new Map<string, number>();
-  for (const c of children) counts.set(c.local, (counts.get(c.local) ?? 0) + 1);
-  return counts;
-}
-
-/** JSON form of XML without a schema: attributes and child elements by local name, text as string. */
-export function genericJson(el: XElem): unknown {
-  const attrs = el.attrs.filter((a) => a.ns !== XSI_NS);
-  if (el.children.length === 0 && attrs.length === 0) return el.text;
-  const counts = countByLocal(el.children);
-  const out: Record<string, unknown> = {};
-  for (const a of attrs) out[counts.has(a.local) ? `@${a.local}` : a.local] = a.value;
-  for (const c of el.children) {
-    const v = genericJson(c);
-    if ((counts.get(c.local) ?? 0) > 1) ((out[c.local] ??= []) as unknown[]).push(v);
-    else out[c.local] = v;
-  }
-  if (el.children.length === 0 || /\S/.test(el.text)) out.$value = el.text;
-  return out;
 }
 
 /** Compiles one bundle folder (mapping.yaml optional). */

@@ -44,6 +44,9 @@ export interface LoadedDocuments {
   schemas: SchemaDoc[];
   /** Every file read, absolute paths, entry first. */
   files: string[];
+  /** The decoded text and the parsed root of each file (for publishing the contract). */
+  texts: Map<string, string>;
+  roots: Map<string, SNode>;
 }
 
 class DocumentLoader {
@@ -56,7 +59,7 @@ class DocumentLoader {
     entry: string,
     private readonly diags: Diagnostics,
   ) {
-    this.result = { entry, wsdls: [], schemas: [], files: [] };
+    this.result = { entry, wsdls: [], schemas: [], files: [], texts: new Map(), roots: this.parsed };
   }
 
   /** Reads and parses a file once; LoadError carries the position of a parse problem. */
@@ -71,8 +74,10 @@ class DocumentLoader {
       const pos = from?.pos ?? { file, line: 1, col: 1 };
       throw new LoadError(pos, `cannot read ${JSON.stringify(file)} (${reason})`);
     }
-    const node = parseSourceXml(decodeXmlBytes(buf, file), file);
+    const text = decodeXmlBytes(buf, file);
+    const node = parseSourceXml(text, file);
     this.parsed.set(file, node);
+    this.result.texts.set(file, text);
     this.result.files.push(file);
     return node;
   }

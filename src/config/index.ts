@@ -16,6 +16,8 @@ export interface Config {
   readonly workers: number;
   /** Whether /metrics is served and requests are counted. */
   readonly metrics: boolean;
+  /** Whether X-Forwarded-Proto/-Host say how callers reach the bridge (behind a trusted proxy). */
+  readonly trustProxy: boolean;
 }
 
 export const DEFAULTS: Config = Object.freeze({
@@ -28,6 +30,7 @@ export const DEFAULTS: Config = Object.freeze({
   shutdownGraceMs: 10000,
   workers: 1,
   metrics: true,
+  trustProxy: false,
 });
 
 /** Environment variable of each setting. */
@@ -41,6 +44,7 @@ export const ENV_NAMES: Record<keyof Config, string> = {
   shutdownGraceMs: 'SHUTDOWN_GRACE_MS',
   workers: 'WORKERS',
   metrics: 'METRICS',
+  trustProxy: 'TRUST_PROXY',
 };
 
 export class ConfigError extends Error {}
@@ -90,5 +94,6 @@ export function loadConfig(flags: Raw = {}, env: NodeJS.ProcessEnv = process.env
     shutdownGraceMs: num('shutdownGraceMs', 0, 3600000),
     workers: num('workers', 1, 256),
     metrics: flag('metrics'),
+    trustProxy: flag('trustProxy'),
   });
 }

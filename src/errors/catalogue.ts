@@ -9,16 +9,21 @@ export interface ErrorSpec {
   status: number;
   title: string;
   /** SOAP 1.1 fault code; SOAP 1.2 uses Sender for Client and Receiver for Server. */
-  fault: 'Client' | 'Server';
+  fault: 'Client' | 'Server' | 'VersionMismatch' | 'MustUnderstand';
 }
 
 export const ERRORS = {
   MALFORMED_JSON: { status: 400, title: 'Malformed JSON', fault: 'Client' },
+  MALFORMED_XML: { status: 400, title: 'Malformed XML', fault: 'Client' },
+  NOT_SOAP: { status: 400, title: 'Not a SOAP envelope', fault: 'Client' },
+  SOAP_VERSION_MISMATCH: { status: 400, title: 'SOAP version mismatch', fault: 'VersionMismatch' },
+  SOAP_MUST_UNDERSTAND: { status: 400, title: 'Header not understood', fault: 'MustUnderstand' },
   VALIDATION_FAILED: { status: 400, title: 'Request does not match the schema', fault: 'Client' },
   NOT_FOUND: { status: 404, title: 'Not found', fault: 'Client' },
   METHOD_NOT_ALLOWED: { status: 405, title: 'Method not allowed', fault: 'Client' },
   PAYLOAD_TOO_LARGE: { status: 413, title: 'Payload too large', fault: 'Client' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported media type', fault: 'Client' },
+  BACKEND_REFUSED: { status: 400, title: 'Backend refused the request', fault: 'Client' },
   BACKEND_FAULT: { status: 502, title: 'Backend returned a SOAP Fault', fault: 'Server' },
   BACKEND_UNREACHABLE: { status: 502, title: 'Backend unreachable', fault: 'Server' },
   BACKEND_INVALID_REPLY: { status: 502, title: 'Backend reply is not valid', fault: 'Server' },
@@ -49,7 +54,16 @@ export class BridgeError extends Error {
   constructor(
     readonly code: ErrorCode,
     readonly detail: string,
-    readonly extra: { errors?: Violation[]; fault?: FaultInfo; headers?: Record<string, string>; cause?: unknown } = {},
+    readonly extra: {
+      errors?: Violation[];
+      fault?: FaultInfo;
+      headers?: Record<string, string>;
+      cause?: unknown;
+      /** A JSON backend's answer to a refused or failed call (SOAP facade). */
+      backend?: { status: number; title?: string; detail?: string };
+      /** Header blocks that were not understood (MustUnderstand faults). */
+      notUnderstood?: { ns: string; local: string }[];
+    } = {},
   ) {
     super(detail);
     this.name = 'BridgeError';

@@ -13,6 +13,8 @@ import { BridgeError, toProblem } from '../errors/catalogue';
 import type { Logger } from '../log';
 import { didYouMean } from '../mapping';
 import { restToSoap, type CallContext } from '../pipeline/rest-to-soap';
+import { soapToRest, versionOfContentType, type SoapCallContext } from '../pipeline/soap-to-rest';
+import { faultReply } from '../soap/fault';
 import type { Transport } from '../transport/http';
 import { checkJsonContentType, parseJson, readBody } from './body';
 import type { Metrics } from './metrics';
@@ -73,11 +75,7 @@ function sendError(deps: AppDeps, req: IncomingMessage, res: ServerResponse, err
   let problem: BridgeError;
   if (err instanceof BridgeError) {
     problem = err;
-    if (deps.metrics && f.service !== undefined && f.operation !== undefined) {
-      if (err.code === 'VALIDATION_FAILED') deps.metrics.validationFailed(f.service, f.operation, 'input');
-      else if (err.code === 'BACKEND_INVALID_REPLY' && err.extra.errors) deps.metrics.validationFailed(f.service, f.operation, 'output');
-    }
-    if (err.status >= 500) deps.logger.warn(err.detail, { requestId: f.requestId, code: err.code, service: f.service, operation: f.operation });
+    noteFailure(deps, f, err);
   } else {
     const e = err as { message?: string; stack?: string };
     deps.logger.error('unhandled error', { requestId: f.requestId, error: e?.message, stack: e?.stack, service: f.service, operation: f.operation });
@@ -104,6 +102,92 @@ function apiRoute(url: string): [string, string] | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** `/soap/{service}` -> the service name, decoded, and the query; undefined for any other shape. */
+function soapRoute(url: string): { service: string; query: string } | undefined {
+  const q = url.indexOf('?');
+  const parts = (q < 0 ? url : url.slice(0, q)).split('/');
+  if (parts.length !== 3 || parts[1] !== 'soap' || !parts[2]) return undefined;
+  try {
+    return { service: decodeURIComponent(parts[2]), query: q < 0 ? '' : url.slice(q + 1) };
+  } catch {
+    return undefined;
+  }
+}
+
+const HOST = /^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
+
+/** The URL callers reach this service at: scheme and host of the request (or of a trusted proxy's X-Forwarded-*). */
+function serviceUrl(deps: AppDeps, req: IncomingMessage, service: string): string {
+  const first = (h: string | string[] | undefined): string | undefined => (Array.isArray(h) ? h[0] : h)?.split(',')[0].trim();
+  let proto = (req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http';
+  let host = first(req.headers.host);
+  if (deps.config.trustProxy) {
+    const fp = first(req.headers['x-forwarded-proto'])?.toLowerCase();
+    if (fp === 'http' || fp === 'https') proto = fp;
+    host = first(req.headers['x-forwarded-host']) ?? host;
+  }
+  if (!host || !HOST.test(host)) throw new BridgeError('NOT_FOUND', 'the request has no usable Host header, so the WSDL cannot say where the service is');
+  return `${proto}://${host}/soap/${encodeURIComponent(service)}`;
+}
+
+/** `GET /soap/{service}?wsdl` (and `?wsdl=N`, `?xsd=N`): the published contract, with ETag. */
+function handleContract(deps: AppDeps, req: IncomingMessage, res: ServerResponse, service: string, query: string): void {
+  const f = factsOf(req);
+  f.service = service;
+  const bundle = deps.registry.get(service);
+  if (!bundle) throw new BridgeError('NOT_FOUND', `no service named "${service}"`);
+  if (!bundle.soapFacade) throw new BridgeError('NOT_FOUND', `service "${service}" has no SOAP facade (its mapping sets no restBackend)`);
+  const key = query.toLowerCase() === 'wsdl' || query.toLowerCase() === 'wsdl=' ? 'wsdl' : /^(wsdl|xsd)=\d+$/i.test(query) ? query.toLowerCase() : undefined;
+  if (!key) throw new BridgeError('NOT_FOUND', `ask for the contract with ?wsdl (imports: ?wsdl=N, ?xsd=N)`);
+  const doc = bundle.contract.render(key, serviceUrl(deps, req, service));
+  if (!doc) throw new BridgeError('NOT_FOUND', `service "${service}" publishes no document ?${key}`);
+  const headers = { etag: doc.etag, 'cache-control': 'no-cache' };
+  if (req.headers['if-none-match']?.split(',').some((t) => t.trim() === doc.etag || t.trim() === '*')) {
+    res.writeHead(304, headers);
+    res.end();
+    return;
+  }
+  res.writeHead(200, { ...headers, 'content-type': 'text/xml; charset=utf-8', 'content-length': Buffer.byteLength(doc.body) });
+  res.end(req.method === 'HEAD' ? undefined : doc.body);
+}
+
+/** `POST /soap/{service}`: a SOAP request in, a SOAP response or Fault out. */
+async function handleSoap(deps: AppDeps, req: IncomingMessage, res: ServerResponse, service: string): Promise<void> {
+  const f = factsOf(req);
+  f.service = service;
+  const ctx: SoapCallContext = { requestId: f.requestId, transport: deps.transport, defaultTimeoutMs: deps.config.backendTimeoutMs, maxBodyBytes: deps.config.maxBodyBytes, version: versionOfContentType(req.headers['content-type']) };
+  let reply: { status: number; contentType: string; body: string };
+  try {
+    const bundle = deps.registry.get(service);
+    if (!bundle) throw new BridgeError('NOT_FOUND', `no service named "${service}"`);
+    if (!bundle.soapFacade) throw new BridgeError('NOT_FOUND', `service "${service}" has no SOAP facade (its mapping sets no restBackend)`);
+    const soapAction = req.headers.soapaction;
+    const body = await readBody(req, deps.config.maxBodyBytes);
+    reply = await soapToRest(bundle, { contentType: req.headers['content-type'], soapAction: Array.isArray(soapAction) ? soapAction[0] : soapAction, body }, ctx);
+  } catch (e) {
+    f.operation = ctx.operation;
+    f.backendMs = ctx.backendMs;
+    if (!(e instanceof BridgeError)) throw e;
+    noteFailure(deps, f, e);
+    reply = faultReply(e, ctx.version ?? '1.1', f.requestId);
+    if (e.code === 'PAYLOAD_TOO_LARGE') res.setHeader('connection', 'close');
+  }
+  f.operation = ctx.operation;
+  f.backendMs = ctx.backendMs;
+  if (reply.body === '') res.writeHead(reply.status, { 'content-type': reply.contentType, 'content-length': 0 });
+  else res.writeHead(reply.status, { 'content-type': reply.contentType, 'content-length': Buffer.byteLength(reply.body) });
+  res.end(reply.body);
+}
+
+/** Metrics and a warning line for a failure the caller is told about. */
+function noteFailure(deps: AppDeps, f: RequestFacts, err: BridgeError): void {
+  if (deps.metrics && f.service !== undefined && f.operation !== undefined) {
+    if (err.code === 'VALIDATION_FAILED') deps.metrics.validationFailed(f.service, f.operation, 'input');
+    else if (err.code === 'BACKEND_INVALID_REPLY' && err.extra.errors) deps.metrics.validationFailed(f.service, f.operation, 'output');
+  }
+  if (err.status >= 500) deps.logger.warn(err.detail, { requestId: f.requestId, code: err.code, service: f.service, operation: f.operation });
 }
 
 /** The REST facade: JSON in, the operation's output as JSON out. */
@@ -211,7 +295,18 @@ export function createRequestListener(deps: AppDeps): (req: IncomingMessage, res
       logger.info('access', entry);
     });
     const route = url.startsWith('/api/') ? apiRoute(url) : undefined;
-    if (route) handleApi(deps, req, res, route[0], route[1]).catch((e: unknown) => sendError(deps, req, res, e));
-    else app(req, res);
+    if (route) {
+      handleApi(deps, req, res, route[0], route[1]).catch((e: unknown) => sendError(deps, req, res, e));
+      return;
+    }
+    const soap = url.startsWith('/soap/') ? soapRoute(url) : undefined;
+    if (soap && req.method === 'POST') handleSoap(deps, req, res, soap.service).catch((e: unknown) => sendError(deps, req, res, e));
+    else if (soap && (req.method === 'GET' || req.method === 'HEAD')) {
+      try {
+        handleContract(deps, req, res, soap.service, soap.query);
+      } catch (e) {
+        sendError(deps, req, res, e);
+      }
+    } else app(req, res);
   };
 }

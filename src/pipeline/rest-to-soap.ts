@@ -6,6 +6,7 @@
 import type { CompiledOperation } from '../compile';
 import type { Violation } from '../compile/codec';
 import { BridgeError } from '../errors/catalogue';
+import { mergeViolations } from './soap-to-rest';
 import type { FaultInfo } from '../errors/catalogue';
 import { closeEnvelope, EnvelopeError, openEnvelope, readFault, requestHeaders, takeFault } from '../soap/envelope';
 import { Transport, TransportError, type HttpReply } from '../transport/http';
@@ -146,8 +147,8 @@ export function decodeEnvelope(op: CompiledOperation, src: string, status: numbe
 export function checkOutput(op: CompiledOperation, content: ReplyContent, status: number): unknown {
   if ('fault' in content) throw new BridgeError('BACKEND_FAULT', `the backend answered ${op.name} with a SOAP Fault: ${content.fault.code}`, { fault: content.fault });
   if (status < 200 || status >= 300) throw invalid(op, `has HTTP status ${status} without a SOAP Fault`);
-  const violations = content.errors.length ? content.errors : op.validateOutput(content.value);
-  if (violations) {
+  const violations = mergeViolations(content.errors, op.validateOutput(content.value));
+  if (violations.length) {
     const { detail, errors } = counted('breaks the output schema', violations);
     throw invalid(op, detail, errors);
   }

@@ -34,7 +34,15 @@ export function requestHeaders(version: SoapVersion, action: string): Record<str
   return { 'content-type': ct };
 }
 
-export class EnvelopeError extends Error {}
+export class EnvelopeError extends Error {
+  /** 'version': an Envelope in a namespace that is no SOAP version; 'structure': anything else. */
+  constructor(
+    message: string,
+    readonly kind: 'version' | 'structure' = 'structure',
+  ) {
+    super(message);
+  }
+}
 
 /** Next START or END, skipping whitespace; other text is not allowed in the envelope's frame. */
 function nextTag(s: XmlStream, where: string): typeof START | typeof END {
@@ -54,6 +62,7 @@ function at(s: XmlStream, ns: string, local: string): boolean {
 export function openEnvelope(s: XmlStream): { version: SoapVersion; header?: XElem } {
   s.next();
   const version = versionOfNs(s.ns);
+  if (s.local === 'Envelope' && !version) throw new EnvelopeError(`an Envelope in namespace "${s.ns}" is no SOAP version this bridge knows (SOAP 1.1 or 1.2)`, 'version');
   if (!version || s.local !== 'Envelope') throw new EnvelopeError(`expected a SOAP Envelope, found ${s.ns ? `{${s.ns}}` : ''}${s.local}`);
   const ns = envelopeNs(version);
   let header: XElem | undefined;

@@ -35,6 +35,8 @@ export interface SNode {
   /** In-scope namespace bindings (prefix -> uri; '' is the default namespace). */
   scope: Record<string, string>;
   pos: SourcePos;
+  /** Offset of the start tag's '<' in the decoded text (for rewriting the text, e.g. when publishing). */
+  offset: number;
 }
 
 // Not frozen (a frozen prototype would make assignments on derived scopes fail), and without
@@ -58,6 +60,7 @@ export function parseSourceXml(text: string, file: string): SNode {
   let root: SNode | undefined;
   let tagLine = 1;
   let tagCol = 1;
+  let tagOffset = 0;
   let failure: LoadError | undefined;
   const fail = (line: number, col: number, message: string): void => {
     if (!failure) failure = new LoadError({ file, line, col }, message);
@@ -75,6 +78,7 @@ export function parseSourceXml(text: string, file: string): SNode {
     // saxes has consumed '<', the name and the character after it: step back to the '<'.
     tagLine = parser.line;
     tagCol = Math.max(1, parser.column - tag.name.length - 1);
+    tagOffset = parser.position - tag.name.length - 2;
   });
   parser.on('opentag', (tag: SaxesTagNS) => {
     const parent = stack[stack.length - 1];
@@ -93,6 +97,7 @@ export function parseSourceXml(text: string, file: string): SNode {
       text: '',
       scope,
       pos: { file, line: tagLine, col: tagCol },
+      offset: tagOffset,
     };
     for (const a of Object.values(tag.attributes)) {
       if (a.prefix === 'xmlns' || a.name === 'xmlns') continue;

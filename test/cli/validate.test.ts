@@ -25,7 +25,7 @@ describe('soap-bridge validate', () => {
     const r = run(['validate', '--services', 'wsdl']);
     assert.equal(r.code, 0, r.stdout + r.stderr);
     assert.equal(r.stdout, '');
-    assert.match(r.stderr, /wsdl\/calculator: 4 operations\nwsdl\/orders: 4 operations\nvalid: 0 errors, 0 warnings\n$/);
+    assert.match(r.stderr, /wsdl\/calculator: 4 operations\nwsdl\/inventory: 4 operations \(SOAP facade only\)\nwsdl\/orders: 4 operations\nvalid: 0 errors, 0 warnings\n$/);
   });
 
   it('defaults to ./wsdl', () => {

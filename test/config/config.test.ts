@@ -13,13 +13,13 @@ import { ROOT } from '../support/compile';
 
 describe('configuration', () => {
   it('has the contract defaults', () => {
-    assert.deepEqual(loadConfig({}, {}), { port: 8080, host: '0.0.0.0', servicesDir: './wsdl', logLevel: 'info', backendTimeoutMs: 30000, maxBodyBytes: 10485760, shutdownGraceMs: 10000, workers: 1, metrics: true });
+    assert.deepEqual(loadConfig({}, {}), { port: 8080, host: '0.0.0.0', servicesDir: './wsdl', logLevel: 'info', backendTimeoutMs: 30000, maxBodyBytes: 10485760, shutdownGraceMs: 10000, workers: 1, metrics: true, trustProxy: false });
     assert.ok(Object.isFrozen(loadConfig({}, {})));
   });
 
   it('reads the environment and lets flags win', () => {
-    const env = { PORT: '9000', HOST: '127.0.0.1', SERVICES_DIR: '/srv', LOG_LEVEL: 'debug', BACKEND_TIMEOUT_MS: '1500', MAX_BODY_BYTES: '2048', SHUTDOWN_GRACE_MS: '0', WORKERS: '4', METRICS: 'off' };
-    assert.deepEqual(loadConfig({}, env), { port: 9000, host: '127.0.0.1', servicesDir: '/srv', logLevel: 'debug', backendTimeoutMs: 1500, maxBodyBytes: 2048, shutdownGraceMs: 0, workers: 4, metrics: false });
+    const env = { PORT: '9000', HOST: '127.0.0.1', SERVICES_DIR: '/srv', LOG_LEVEL: 'debug', BACKEND_TIMEOUT_MS: '1500', MAX_BODY_BYTES: '2048', SHUTDOWN_GRACE_MS: '0', WORKERS: '4', METRICS: 'off', TRUST_PROXY: 'yes' };
+    assert.deepEqual(loadConfig({}, env), { port: 9000, host: '127.0.0.1', servicesDir: '/srv', logLevel: 'debug', backendTimeoutMs: 1500, maxBodyBytes: 2048, shutdownGraceMs: 0, workers: 4, metrics: false, trustProxy: true });
     assert.equal(loadConfig({ metrics: false }, { METRICS: 'true' }).metrics, false);
     assert.equal(loadConfig({ workers: '2' }, { WORKERS: '4' }).workers, 2);
     assert.equal(loadConfig({ port: '9100', servicesDir: 'x' }, env).port, 9100);
@@ -41,7 +41,7 @@ describe('configuration', () => {
     for (const [key, name] of Object.entries(ENV_NAMES)) {
       assert.match(example, new RegExp(`^${name}=${String(DEFAULTS[key as keyof typeof DEFAULTS]).replace(/\./g, '\\.')}$`, 'm'), name);
     }
-    for (const name of ['DEMO_CALCULATOR_PORT', 'DEMO_ORDERS_PORT']) assert.match(example, new RegExp(`^${name}=\\d+$`, 'm'));
+    for (const name of ['DEMO_CALCULATOR_PORT', 'DEMO_ORDERS_PORT', 'DEMO_INVENTORY_PORT']) assert.match(example, new RegExp(`^${name}=\\d+$`, 'm'));
   });
 
   it('serve reads .env from its working directory, answers, and exits 0 on SIGTERM', async function () {

@@ -40,11 +40,11 @@ describe('serve --workers 2 (node:cluster)', function () {
 
   before(async function () {
     if (!fs.existsSync('/proc/self/task')) this.skip();
-    const [port, calc, orders] = [await freePort(), await freePort(), await freePort()];
+    const [port, calc, orders, inventory] = [await freePort(), await freePort(), await freePort(), await freePort()];
     url = `http://127.0.0.1:${port}`;
     child = spawn(process.execPath, [path.join(ROOT, 'dist', 'fixtures', 'demo', 'start.js'), '--workers', '2', '--port', String(port), '--host', '127.0.0.1'], {
       cwd: ROOT,
-      env: { PATH: process.env.PATH, LOG_LEVEL: 'info', SHUTDOWN_GRACE_MS: '2000', DEMO_CALCULATOR_PORT: String(calc), DEMO_ORDERS_PORT: String(orders) },
+      env: { PATH: process.env.PATH, LOG_LEVEL: 'info', SHUTDOWN_GRACE_MS: '2000', DEMO_CALCULATOR_PORT: String(calc), DEMO_ORDERS_PORT: String(orders), DEMO_INVENTORY_PORT: String(inventory) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child.stdout!.on('data', (d: Buffer) => (output += d.toString()));

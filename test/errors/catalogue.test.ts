@@ -9,10 +9,10 @@ import { BridgeError, ERRORS, problemType, toProblem, type ErrorCode } from '../
 import { ROOT } from '../support/compile';
 
 describe('error catalogue', () => {
-  it('the README error table lists every code with its status, type and title', () => {
+  it('the README error table lists every code with its status, type, title and SOAP fault code', () => {
     const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
-    const rows = [...readme.matchAll(/^\| `([A-Z_]+)` \| (\d{3}) \| `([^`]+)` \| ([^|]+) \|$/gm)].map((m) => ({ code: m[1], status: Number(m[2]), type: m[3], title: m[4].trim() }));
-    const expected = Object.entries(ERRORS).map(([code, spec]) => ({ code, status: spec.status, type: problemType(code as ErrorCode), title: spec.title }));
+    const rows = [...readme.matchAll(/^\| `([A-Z_]+)` \| (\d{3}) \| `([^`]+)` \| ([^|]+) \| `([A-Za-z]+)` \|$/gm)].map((m) => ({ code: m[1], status: Number(m[2]), type: m[3], title: m[4].trim(), fault: m[5] }));
+    const expected = Object.entries(ERRORS).map(([code, spec]) => ({ code, status: spec.status, type: problemType(code as ErrorCode), title: spec.title, fault: spec.fault }));
     assert.deepEqual(rows, expected);
   });
 
@@ -28,7 +28,10 @@ describe('error catalogue', () => {
     }
   });
 
-  it('client errors are Client faults and backend errors Server faults', () => {
-    for (const spec of Object.values(ERRORS)) assert.equal(spec.fault, spec.status < 500 ? 'Client' : 'Server');
+  it('client errors are Client (or envelope-level) faults and backend errors Server faults', () => {
+    for (const spec of Object.values(ERRORS)) {
+      if (spec.status >= 500) assert.equal(spec.fault, 'Server');
+      else assert.ok(['Client', 'VersionMismatch', 'MustUnderstand'].includes(spec.fault), spec.title);
+    }
   });
 });

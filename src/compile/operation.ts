@@ -1,0 +1,206 @@
+/**
+ * One compiled operation: its validators and the envelope writers and Body readers of both
+ * its messages. The same pair serves both facades: the REST facade writes the input and reads
+ * the output; the SOAP facade reads the input and writes the output.
+ */
+import type { ValidateFunction } from 'ajv';
+import { violationsOf } from './ajv';
+import { XSI_NS, type NamespaceTable, type Violation } from './codec';
+import { newContext, type Decoders, type StreamDecoder } from './decoder';
+import type { Encoders } from './encoder';
+import type { Mapping } from '../mapping';
+import type { MessageShape, OperationModel, SoapVersion } from '../model/operation';
+import type { Particle, XsdType } from '../model/xsd';
+import { clark } from '../model/xsd';
+import { envelopeClose, envelopeOpen } from '../soap/envelope';
+import { outerXml, type XElem } from '../xml/reader';
+import { END, isBlank, TEXT, XmlStream } from '../xml/stream';
+
+export interface CompiledOperation {
+  readonly name: string;
+  readonly model: OperationModel;
+  readonly soapVersion: SoapVersion;
+  readonly soapAction: string;
+  /** The SOAP endpoint JSON callers reach; undefined when neither mapping nor WSDL gives one. */
+  readonly endpoint: string | undefined;
+  /** The JSON service SOAP callers reach (`{restBackend}/{operation}`); undefined without restBackend. */
+  readonly restEndpoint: string | undefined;
+  readonly timeoutMs: number | undefined;
+  /** Expanded name of the first element of the input Body ('' for an empty Body): how SOAP requests find the operation. */
+  readonly dispatchKey: string;
+  /** `$defs` names of the input and output types in the bundle's JSON Schema document. */
+  readonly inputDef: string;
+  readonly outputDef: string | undefined;
+  validateInput(value: unknown): Violation[] | undefined;
+  validateOutput(value: unknown): Violation[] | undefined;
+  /** The whole request envelope for a (valid) JSON input. */
+  encodeRequest(value: unknown): string;
+  /** The whole response envelope for a (valid) JSON output. */
+  encodeResponse(value: unknown): string;
+  /**
+   * JSON of a request's or a reply's Body, read from the tokenizer just after the Body's start
+   * tag, up to and including its end tag. Decoding problems are returned, not thrown.
+   */
+  decodeRequest(s: XmlStream): { value: unknown; errors: Violation[] };
+  decodeReply(s: XmlStream): { value: unknown; errors: Violation[] };
+  /** JSON form of a fault's detail content, typed where the WSDL declares the fault element. */
+  decodeFaultDetail(detail: XElem, src: string): unknown;
+}
+
+export interface Codecs {
+  ns: NamespaceTable;
+  encoders: Encoders;
+  decoders: Decoders;
+}
+
+/** Namespaces an element tree of `t` may use, for the envelope's declarations. */
+function namespacesOf(t: XsdType, acc: Set<string>, seen: Set<XsdType>): void {
+  if (t.kind !== 'complex' || seen.has(t)) return;
+  seen.add(t);
+  for (const a of t.attributes) if (a.name.ns) acc.add(a.name.ns);
+  if (t.content.kind !== 'elements') return;
+  const walk = (p: Particle): void => {
+    if (p.kind === 'element') {
+      if (p.decl.name.ns) acc.add(p.decl.name.ns);
+      namespacesOf(p.decl.type, acc, seen);
+    } else if (p.kind !== 'any') p.items.forEach(walk);
+  };
+  walk(t.content.particle);
+}
+
+/** Writes whole envelopes of a message: namespaces declared once on the Envelope, then the Body content. */
+function envelopeWriter(version: SoapVersion, shape: MessageShape | undefined, codec: Codecs): (value: unknown) => string {
+  const nsSet = new Set<string>();
+  if (shape) namespacesOf(shape.type, nsSet, new Set());
+  if (shape?.wrapper?.ns) nsSet.add(shape.wrapper.ns);
+  const head = envelopeOpen(version, ` xmlns:xsi="${XSI_NS}"${codec.ns.declarations(nsSet)}`);
+  const tail = envelopeClose();
+  if (!shape) return () => head + tail;
+  if (shape.wrapper) {
+    const enc = codec.encoders.contentEncoder(shape.type);
+    const tag = codec.ns.tag(shape.wrapper);
+    return (v) => head + enc(tag, v) + tail;
+  }
+  const enc = codec.encoders.innerEncoder(shape.type);
+  return (v) => head + enc(v as Record<string, unknown>) + tail;
+}
+
+/** Reads the Body content of a message (from just after the Body's start tag to its end tag). */
+function bodyReader(shape: MessageShape | undefined, decoder: StreamDecoder | undefined): (s: XmlStream) => { value: unknown; errors: Violation[] } {
+  return (s) => {
+    const ctx = newContext();
+    if (!shape || !decoder) {
+      s.skipContent();
+      return { value: {}, errors: [] };
+    }
+    // bare: the Body's children are the parts, read like the content of an element.
+    if (!shape.wrapper) return { value: decoder(s, ctx), errors: ctx.errors };
+    const w = shape.wrapper;
+    let value: unknown;
+    let count = 0;
+    for (let t = s.next(); t !== END; t = s.next()) {
+      if (t === TEXT) {
+        if (!isBlank(s.text)) ctx.errors.push({ pointer: '', detail: 'the SOAP Body holds text' });
+        continue;
+      }
+      if (++count > 1) {
+        s.skipElement();
+        continue;
+      }
+      const nameOk = shape.style === 'rpc' ? s.ns === w.ns : s.ns === w.ns && s.local === w.local;
+      if (!nameOk) {
+        ctx.errors.push({ pointer: '', detail: `expected ${clark(w)} in the SOAP Body, found ${clark(s)}` });
+        s.skipElement();
+        continue;
+      }
+      value = decoder(s, ctx);
+    }
+    if (count !== 1) ctx.errors.push({ pointer: '', detail: `the SOAP Body must hold one element, found ${count}` });
+    return { value, errors: ctx.errors };
+  };
+}
+
+/** The expanded name a request of this input shape starts its Body with. */
+function dispatchKeyOf(input: MessageShape): string {
+  if (input.wrapper) return clark(input.wrapper);
+  const content = input.type.content;
+  const first = content.kind === 'elements' ? content.particle.items[0] : undefined;
+  return first?.kind === 'element' ? clark(first.decl.name) : '';
+}
+
+export function compileOperation(m: OperationModel, defs: { input: string; output?: string }, validator: (def: string) => ValidateFunction, codec: Codecs, mapping: Mapping): CompiledOperation {
+  const validateIn = validator(defs.input);
+  const validateOut = defs.output ? validator(defs.output) : undefined;
+  const writeRequest = envelopeWriter(m.soapVersion, m.input, codec);
+  const writeResponse = envelopeWriter(m.soapVersion, m.output, codec);
+  const readRequest = bodyReader(m.input, codec.decoders.complexType(m.input.type));
+  const readReply = bodyReader(m.output, m.output ? codec.decoders.complexType(m.output.type) : undefined);
+  const faultDecoders = new Map<string, StreamDecoder>();
+  for (const f of m.faults) if (f.element) faultDecoders.set(clark(f.element.name), codec.decoders.element(f.element));
+
+  return {
+    name: m.name,
+    model: m,
+    soapVersion: m.soapVersion,
+    soapAction: m.soapAction,
+    endpoint: mapping.soapBackend ?? (mapping.restBackend ? undefined : m.address),
+    restEndpoint: mapping.restBackend ? `${mapping.restBackend.replace(/\/+$/, '')}/${encodeURIComponent(m.name)}` : undefined,
+    timeoutMs: mapping.timeoutMs,
+    dispatchKey: dispatchKeyOf(m.input),
+    inputDef: defs.input,
+    outputDef: defs.output,
+    validateInput(value) {
+      return validateIn(value) ? undefined : violationsOf(validateIn.errors);
+    },
+    validateOutput(value) {
+      if (!validateOut) return undefined;
+      return validateOut(value) ? undefined : violationsOf(validateOut.errors);
+    },
+    encodeRequest: writeRequest,
+    encodeResponse: writeResponse,
+    decodeRequest: readRequest,
+    decodeReply: readReply,
+    decodeFaultDetail(detail, src) {
+      const counts = countByLocal(detail.children);
+      const out: Record<string, unknown> = {};
+      for (const child of detail.children) {
+        const typed = faultDecoders.get(clark(child));
+        let v: unknown;
+        if (typed) {
+          // Faults are rare: the typed decoder reads the detail entry again, self-contained.
+          const ctx = newContext();
+          const one = new XmlStream(outerXml(src, child));
+          one.next();
+          v = typed(one, ctx);
+          if (ctx.errors.length) v = undefined;
+        }
+        if (v === undefined) v = genericJson(child);
+        if ((counts.get(child.local) ?? 0) > 1) ((out[child.local] ??= []) as unknown[]).push(v);
+        else out[child.local] = v;
+      }
+      return out;
+    },
+  };
+}
+
+function countByLocal(children: XElem[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const c of children) counts.set(c.local, (counts.get(c.local) ?? 0) + 1);
+  return counts;
+}
+
+/** JSON form of XML without a schema: attributes and child elements by local name, text as string. */
+export function genericJson(el: XElem): unknown {
+  const attrs = el.attrs.filter((a) => a.ns !== XSI_NS);
+  if (el.children.length === 0 && attrs.length === 0) return el.text;
+  const counts = countByLocal(el.children);
+  const out: Record<string, unknown> = {};
+  for (const a of attrs) out[counts.has(a.local) ? `@${a.local}` : a.local] = a.value;
+  for (const c of el.children) {
+    const v = genericJson(c);
+    if ((counts.get(c.local) ?? 0) > 1) ((out[c.local] ??= []) as unknown[]).push(v);
+    else out[c.local] = v;
+  }
+  if (el.children.length === 0 || /\S/.test(el.text)) out.$value = el.text;
+  return out;
+}

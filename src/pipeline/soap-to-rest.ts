@@ -1,0 +1,232 @@
+/**
+ * The SOAP -> REST direction, the mirror of rest-to-soap.ts over the same compiled operations:
+ * read envelope -> find operation -> decode -> validate -> call the JSON service -> validate its
+ * answer -> encode the response envelope. Every failure leaves as a BridgeError; the HTTP layer
+ * writes it as a SOAP Fault in the caller's version.
+ */
+import type { Bundle, CompiledOperation } from '../compile';
+import type { Violation } from '../compile/codec';
+import { BridgeError } from '../errors/catalogue';
+import type { SoapVersion } from '../model/operation';
+import { closeEnvelope, EnvelopeError, openEnvelope, SOAP11_ENV, SOAP12_ENV, versionOfNs } from '../soap/envelope';
+import { soapContentType } from '../soap/fault';
+import { Transport, TransportError, type HttpReply } from '../transport/http';
+import { CharsetError, charsetOf, decodeXml } from '../xml/charset';
+import { UnwritableCharError } from '../xml/escape';
+import { attrOf, lineCol, type XElem } from '../xml/reader';
+import { isBlank, START, TEXT, XmlError, XmlStream } from '../xml/stream';
+
+export interface SoapRequest {
+  contentType: string | undefined;
+  /** The SOAPAction header (SOAP 1.1), as sent. */
+  soapAction: string | undefined;
+  body: Buffer;
+}
+
+export interface SoapCallContext {
+  requestId: string;
+  transport: Transport;
+  defaultTimeoutMs: number;
+  maxBodyBytes: number;
+  /** Set as soon as known: the SOAP version faults are written in, the operation, backend time. */
+  version?: SoapVersion;
+  operation?: string;
+  backendMs?: number;
+}
+
+export interface SoapReply {
+  status: number;
+  contentType: string;
+  body: string;
+}
+
+/** The SOAP version a Content-Type announces: text/xml is 1.1, application/soap+xml is 1.2. */
+export function versionOfContentType(contentType: string | undefined): SoapVersion | undefined {
+  const type = (contentType ?? '').split(';')[0].trim().toLowerCase();
+  return type === 'text/xml' ? '1.1' : type === 'application/soap+xml' ? '1.2' : undefined;
+}
+
+function actionOf(req: SoapRequest, version: SoapVersion): string | undefined {
+  if (version === '1.1') return req.soapAction === undefined ? undefined : req.soapAction.trim().replace(/^"(.*)"$/, '$1');
+  return /;\s*action\s*=\s*"?([^";]*)"?/i.exec(req.contentType ?? '')?.[1];
+}
+
+/** Bytes -> the envelope's frame, read up to the start of the Body. */
+function openRequest(bundle: Bundle, req: SoapRequest, ctx: SoapCallContext): { s: XmlStream; version: SoapVersion; header?: XElem; src: string } {
+  const announced = versionOfContentType(req.contentType);
+  ctx.version = announced ?? '1.1';
+  if (!announced) throw new BridgeError('UNSUPPORTED_MEDIA_TYPE', `Content-Type ${req.contentType ?? '(none)'} is not SOAP: send text/xml (SOAP 1.1) or application/soap+xml (SOAP 1.2)`);
+  if (req.body.length === 0) throw new BridgeError('MALFORMED_XML', 'the request body is empty; send a SOAP envelope');
+  let src: string;
+  try {
+    src = decodeXml(req.body, charsetOf(req.contentType));
+  } catch (e) {
+    if (e instanceof CharsetError) throw new BridgeError('MALFORMED_XML', `the request cannot be decoded: ${e.message}`);
+    throw e;
+  }
+  const s = new XmlStream(src);
+  let frame: { version: SoapVersion; header?: XElem };
+  try {
+    frame = openEnvelope(s);
+  } catch (e) {
+    throw envelopeFailure(e, src);
+  }
+  ctx.version = frame.version;
+  const supported = bundle.soapOperations;
+  if (!supported.has(frame.version)) {
+    throw new BridgeError('SOAP_VERSION_MISMATCH', `service "${bundle.name}" speaks SOAP ${[...supported.keys()].join(' and ')}, not SOAP ${frame.version}`);
+  }
+  if (frame.version !== announced) {
+    throw new BridgeError('NOT_SOAP', `a SOAP ${frame.version} envelope must come as ${soapContentType(frame.version).split(';')[0]}, not ${req.contentType}`);
+  }
+  return { s, ...frame, src };
+}
+
+/** A parse or frame problem as the error the caller gets. */
+function envelopeFailure(e: unknown, src: string): unknown {
+  if (e instanceof XmlError) {
+    const { line, col } = lineCol(src, e.offset);
+    const why = e.code === 'XML_DTD' ? 'holds a DTD, which is refused' : `is not well-formed XML: ${e.message}`;
+    return new BridgeError('MALFORMED_XML', `the request ${why} (line ${line}, column ${col})`);
+  }
+  if (e instanceof EnvelopeError) return new BridgeError(e.kind === 'version' ? 'SOAP_VERSION_MISMATCH' : 'NOT_SOAP', `the request is not a SOAP envelope: ${e.message}`);
+  return e;
+}
+
+const NEXT_ROLES = new Set(['http://schemas.xmlsoap.org/soap/actor/next', `${SOAP12_ENV.replace(/\/$/, '')}/role/next`, `${SOAP12_ENV.replace(/\/$/, '')}/role/ultimateReceiver`]);
+
+/** Header blocks addressed to this node with mustUnderstand set: the bridge understands none yet. */
+export function checkHeaders(header: XElem | undefined, version: SoapVersion): void {
+  if (!header) return;
+  const env = version === '1.1' ? SOAP11_ENV : SOAP12_ENV;
+  const missed: { ns: string; local: string }[] = [];
+  for (const block of header.children) {
+    const mu = attrOf(block, env, 'mustUnderstand')?.trim();
+    if (!(mu === '1' || mu === 'true')) continue;
+    const target = attrOf(block, env, version === '1.1' ? 'actor' : 'role')?.trim();
+    if (target !== undefined && target !== '' && !NEXT_ROLES.has(target)) continue;
+    missed.push({ ns: block.ns, local: block.local });
+  }
+  if (missed.length) {
+    const names = missed.map((q) => (q.ns ? `{${q.ns}}${q.local}` : q.local)).join(', ');
+    throw new BridgeError('SOAP_MUST_UNDERSTAND', `header block${missed.length > 1 ? 's' : ''} ${names} must be understood, and this bridge does not process ${missed.length > 1 ? 'them' : 'it'}`, { notUnderstood: missed });
+  }
+}
+
+/** The operation the Body's first element names; the action decides only where that is ambiguous. */
+function findOperation(bundle: Bundle, s: XmlStream, version: SoapVersion, action: string | undefined): CompiledOperation {
+  let t = s.next();
+  while (t === TEXT) {
+    if (!isBlank(s.text)) throw new BridgeError('NOT_SOAP', 'the SOAP Body holds text');
+    t = s.next();
+  }
+  const key = t === START ? (s.ns ? `{${s.ns}}${s.local}` : s.local) : '';
+  if (t === START && s.local === 'Fault' && versionOfNs(s.ns)) throw new BridgeError('NOT_SOAP', 'the request Body holds a Fault, not an operation');
+  s.pushBack(t);
+  const candidates = bundle.soapOperations.get(version)?.get(key) ?? [];
+  if (candidates.length === 0) throw new BridgeError('NOT_FOUND', `service "${bundle.name}" has no operation whose request ${key ? `starts with ${key}` : 'has an empty Body'}`);
+  if (candidates.length === 1) return candidates[0];
+  const matching = candidates.filter((op) => action !== undefined && op.soapAction === action);
+  if (matching.length === 1) return matching[0];
+  throw new BridgeError('NOT_FOUND', `the request matches operations ${candidates.map((c) => c.name).join(', ')}; the ${version === '1.1' ? 'SOAPAction header' : 'action parameter'} ${action === undefined ? 'is missing' : `"${action}" matches none of them`}`);
+}
+
+/**
+ * Problems found while decoding XML, then those the JSON Schema finds in what was decoded,
+ * except where decoding already failed (a value it could not read is missing or null there).
+ */
+export function mergeViolations(decoding: Violation[], schema: Violation[] | undefined): Violation[] {
+  if (!schema) return decoding;
+  if (decoding.length === 0) return schema;
+  const failed = new Set(decoding.map((v) => v.pointer));
+  return [...decoding, ...schema.filter((v) => !failed.has(v.pointer))];
+}
+
+function refused(what: string, violations: Violation[], code: 'VALIDATION_FAILED' | 'BACKEND_INVALID_REPLY'): BridgeError {
+  const n = violations.length;
+  const shown = violations.slice(0, 100);
+  return new BridgeError(code, `${what} (${n} violation${n === 1 ? '' : 's'}${n > 100 ? ', the first 100 listed' : ''})`, { errors: shown });
+}
+
+/** Reads the JSON service's answer: 2xx JSON is the output, 4xx a Client fault, the rest a Server fault. */
+function backendOutput(op: CompiledOperation, reply: HttpReply): unknown {
+  const type = (reply.contentType ?? '').split(';')[0].trim().toLowerCase();
+  const isJson = /^application\/(?:[\w.+-]+\+)?json$/.test(type);
+  let json: unknown;
+  if (reply.body.length > 0 && isJson) {
+    try {
+      json = JSON.parse(reply.body.toString('utf8'));
+    } catch {
+      json = undefined;
+    }
+  }
+  if (reply.status >= 200 && reply.status < 300) {
+    if (reply.status === 204 || reply.body.length === 0) return {};
+    if (!isJson) throw new BridgeError('BACKEND_INVALID_REPLY', `the JSON service's answer to ${op.name} is not JSON (content-type ${reply.contentType ?? 'missing'})`);
+    if (json === undefined) throw new BridgeError('BACKEND_INVALID_REPLY', `the JSON service's answer to ${op.name} is not valid JSON`);
+    return json;
+  }
+  const problem = json && typeof json === 'object' ? (json as { title?: unknown; detail?: unknown }) : {};
+  const backend = {
+    status: reply.status,
+    title: typeof problem.title === 'string' ? problem.title : undefined,
+    detail: typeof problem.detail === 'string' ? problem.detail : undefined,
+  };
+  const said = [backend.title, backend.detail].filter(Boolean).join(': ');
+  if (reply.status >= 400 && reply.status < 500) {
+    throw new BridgeError('BACKEND_REFUSED', said || `the JSON service refused ${op.name} (HTTP ${reply.status})`, { backend });
+  }
+  throw new BridgeError('BACKEND_UNREACHABLE', `the JSON service failed on ${op.name} (HTTP ${reply.status})${said ? `: ${said}` : ''}`, { backend });
+}
+
+async function callJsonService(op: CompiledOperation, input: unknown, ctx: SoapCallContext): Promise<HttpReply> {
+  if (!op.restEndpoint) throw new BridgeError('BACKEND_NOT_CONFIGURED', `operation ${op.name} has no JSON service: set restBackend in mapping.yaml`);
+  const timeoutMs = op.timeoutMs ?? ctx.defaultTimeoutMs;
+  const started = performance.now();
+  try {
+    return await ctx.transport.post(op.restEndpoint, {
+      headers: { 'content-type': 'application/json', accept: 'application/json, application/problem+json', 'x-request-id': ctx.requestId },
+      body: JSON.stringify(input),
+      timeoutMs,
+      maxBytes: ctx.maxBodyBytes,
+    });
+  } catch (e) {
+    if (!(e instanceof TransportError)) throw e;
+    if (e.code === 'TIMEOUT') throw new BridgeError('BACKEND_TIMEOUT', `the JSON service did not answer ${op.name} within ${timeoutMs} ms`);
+    if (e.code === 'TOO_LARGE') throw new BridgeError('BACKEND_INVALID_REPLY', `the JSON service's answer to ${op.name} is too large: ${e.message}`);
+    throw new BridgeError('BACKEND_UNREACHABLE', `the JSON service of ${op.name} cannot be reached: ${e.message}`);
+  } finally {
+    ctx.backendMs = performance.now() - started;
+  }
+}
+
+/** The whole direction: a SOAP request in, the SOAP response (or a one-way acknowledgement) out. */
+export async function soapToRest(bundle: Bundle, req: SoapRequest, ctx: SoapCallContext): Promise<SoapReply> {
+  const { s, version, header, src } = openRequest(bundle, req, ctx);
+  checkHeaders(header, version);
+  let op: CompiledOperation;
+  let decoded: { value: unknown; errors: Violation[] };
+  try {
+    op = findOperation(bundle, s, version, actionOf(req, version));
+    ctx.operation = op.name;
+    decoded = op.decodeRequest(s);
+    closeEnvelope(s, version);
+  } catch (e) {
+    throw envelopeFailure(e, src);
+  }
+  const violations = mergeViolations(decoded.errors, op.validateInput(decoded.value));
+  if (violations.length) throw refused(`the request breaks the input schema of ${op.name}`, violations, 'VALIDATION_FAILED');
+  const output = backendOutput(op, await callJsonService(op, decoded.value, ctx));
+  if (!op.model.output) return { status: 202, contentType: soapContentType(version), body: '' };
+  const wrong = op.validateOutput(output);
+  if (wrong) throw refused(`the JSON service's answer to ${op.name} breaks the output schema`, wrong, 'BACKEND_INVALID_REPLY');
+  let body: string;
+  try {
+    body = op.encodeResponse(output);
+  } catch (e) {
+    if (e instanceof UnwritableCharError) throw new BridgeError('BACKEND_INVALID_REPLY', `the JSON service's answer to ${op.name} holds a character XML cannot carry`);
+    throw e;
+  }
+  return { status: 200, contentType: soapContentType(version), body };
+}
+
