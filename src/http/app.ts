@@ -251,6 +251,11 @@ export function createApp(deps: AppDeps): express.Express {
     res.send(body);
   });
 
+  app.all('/soap/:service', (req: Request, res: Response) => {
+    res.setHeader('allow', 'GET, HEAD, POST');
+    throw new BridgeError('METHOD_NOT_ALLOWED', `${req.method} is not allowed here: GET ?wsdl for the contract, POST a SOAP envelope`);
+  });
+
   app.use((req: Request) => {
     throw new BridgeError('NOT_FOUND', `no route for ${req.method} ${req.path}`);
   });
