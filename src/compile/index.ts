@@ -19,6 +19,7 @@ import { WsdlCompiler } from './wsdl';
 import { SchemaSet } from './xsd';
 import { loadMapping, type Mapping } from '../mapping';
 import type { OperationModel, SoapVersion } from '../model/operation';
+import type { RouteDescription } from '../model/route';
 
 export { genericJson, type CompiledOperation } from './operation';
 
@@ -41,6 +42,8 @@ export interface Bundle {
   /** The WSDL and its imports as `GET /soap/{service}?wsdl` serves them. */
   contract: PublishedContract;
   schema: JsonSchema;
+  /** The REST facade's routes as callers see them (for OpenAPI); empty when the facade is off. */
+  routes: RouteDescription[];
 }
 
 export interface BundleResult {
@@ -163,8 +166,19 @@ function compile(src: BundleSource, options: CompileOptions): BundleResult {
   const files = [...docs.files];
   if (src.mappingFile && fs.existsSync(src.mappingFile)) files.push(src.mappingFile);
   const soapFacade = mapping.restBackend !== undefined;
+  const routes: RouteDescription[] = [...operations.values()].map((op) => ({
+    method: 'POST',
+    path: `/api/${encodeURIComponent(name)}/${encodeURIComponent(op.name)}`,
+    operation: op.name,
+    isDefault: true,
+    parameters: [],
+    requestBody: { $ref: `${schemaBuilder.id}#/$defs/${op.inputDef}` },
+    response: op.outputDef ? { $ref: `${schemaBuilder.id}#/$defs/${op.outputDef}` } : undefined,
+    faultStatuses: [],
+    description: op.model.documentation,
+  }));
   return {
-    bundle: { name, dir: src.dir, wsdlFile, files, mapping, operations, models, restFacade, soapFacade, soapOperations, contract: new PublishedContract(docs), schema },
+    bundle: { name, dir: src.dir, wsdlFile, files, mapping, operations, models, restFacade, soapFacade, soapOperations, contract: new PublishedContract(docs), schema, routes },
     diagnostics: diags.list,
   };
 }
