@@ -17,7 +17,9 @@ import { compileOperation, type Codecs, type CompiledOperation } from './operati
 import { PublishedContract } from './publish';
 import { WsdlCompiler } from './wsdl';
 import { SchemaSet } from './xsd';
-import { loadMapping, type Mapping } from '../mapping';
+import { emptyMapping, loadMapping, type Mapping } from '../mapping';
+import { MappingCompiler, type ApiRoute } from '../mapping/compile';
+import type { Router } from '../mapping/routes';
 import type { OperationModel, SoapVersion } from '../model/operation';
 import type { RouteDescription } from '../model/route';
 
@@ -44,6 +46,8 @@ export interface Bundle {
   schema: JsonSchema;
   /** The REST facade's routes as callers see them (for OpenAPI); empty when the facade is off. */
   routes: RouteDescription[];
+  /** The REST facade's routes as requests meet them, below `/api/{service}`. */
+  router: Router<ApiRoute>;
 }
 
 export interface BundleResult {
@@ -82,7 +86,8 @@ function pickWsdl(src: BundleSource, mapping: Mapping, diags: Diagnostics): stri
 function compile(src: BundleSource, options: CompileOptions): BundleResult {
   const diags = new Diagnostics();
   const env = options.env ?? process.env;
-  const mapping = src.mappingFile ? loadMapping(src.mappingFile, env, diags) : {};
+  const loaded = src.mappingFile ? loadMapping(src.mappingFile, env, diags) : emptyMapping();
+  const mapping = loaded.mapping;
   if (diags.hasErrors) return { diagnostics: diags.list };
   const wsdlFile = pickWsdl(src, mapping, diags);
   if (!wsdlFile) return { diagnostics: diags.list };
@@ -117,19 +122,14 @@ function compile(src: BundleSource, options: CompileOptions): BundleResult {
       else throw e;
     }
   }
+  const mc = new MappingCompiler(loaded, models, schemas, schemaBuilder, diags);
+  mc.checkNames();
+  mc.prepareHeaders();
   for (const w of schemaBuilder.warnings) diags.warn(w.pos, w.message);
 
   const restFacade = !(mapping.restBackend && !mapping.soapBackend);
-  const preferred: SoapVersion = mapping.soapVersion ?? '1.1';
-  const chosen = new Map<string, OperationModel>();
-  for (const m of models) {
-    if (!defs.has(m)) continue;
-    const have = chosen.get(m.name);
-    if (!have || (have.soapVersion !== preferred && m.soapVersion === preferred)) chosen.set(m.name, m);
-  }
-  if (mapping.soapVersion && models.length > 0 && ![...chosen.values()].some((m) => m.soapVersion === mapping.soapVersion)) {
-    diags.warn({ file: src.mappingFile ?? wsdlFile, line: 1, col: 1 }, `soapVersion ${mapping.soapVersion}: the WSDL has no SOAP ${mapping.soapVersion} binding; using the one it has`);
-  }
+  const soapFacade = mapping.restBackend !== undefined;
+  const chosen = mc.restModels((m) => defs.has(m));
 
   const ajv = createAjv();
   const schema = schemaBuilder.document();
@@ -137,17 +137,19 @@ function compile(src: BundleSource, options: CompileOptions): BundleResult {
   const validator = (def: string): ValidateFunction => ajv.getSchema(`${schemaBuilder.id}#/$defs/${def}`)!;
 
   const operations = new Map<string, CompiledOperation>();
+  const all: CompiledOperation[] = [];
   const soapOperations = new Map<SoapVersion, Map<string, CompiledOperation[]>>();
   for (const m of models) {
     const d = defs.get(m);
     if (!d) continue;
     let op: CompiledOperation;
     try {
-      op = compileOperation(m, d, validator, codec, mapping);
+      op = compileOperation(m, d, validator, codec, mc.settings(m));
     } catch (e) {
       diags.warn(m.pos, `operation ${m.name} is disabled: its validators do not compile (${(e as Error).message})`);
       continue;
     }
+    all.push(op);
     let byKey = soapOperations.get(m.soapVersion);
     if (!byKey) soapOperations.set(m.soapVersion, (byKey = new Map()));
     byKey.set(op.dispatchKey, [...(byKey.get(op.dispatchKey) ?? []), op]);
@@ -163,22 +165,12 @@ function compile(src: BundleSource, options: CompileOptions): BundleResult {
     diags.error(docs.wsdls[0].node.pos, disabled ? 'no operation of the WSDL could be compiled (see the warnings above for each)' : 'the SOAP bindings of the WSDL define no operation');
   }
   if (diags.hasErrors) return { diagnostics: diags.list };
+  const { router, routes } = mc.finish(all, operations, ajv, schema, codec, name, restFacade, soapFacade);
+  if (diags.hasErrors) return { diagnostics: diags.list };
   const files = [...docs.files];
-  if (src.mappingFile && fs.existsSync(src.mappingFile)) files.push(src.mappingFile);
-  const soapFacade = mapping.restBackend !== undefined;
-  const routes: RouteDescription[] = [...operations.values()].map((op) => ({
-    method: 'POST',
-    path: `/api/${encodeURIComponent(name)}/${encodeURIComponent(op.name)}`,
-    operation: op.name,
-    isDefault: true,
-    parameters: [],
-    requestBody: { $ref: `${schemaBuilder.id}#/$defs/${op.inputDef}` },
-    response: op.outputDef ? { $ref: `${schemaBuilder.id}#/$defs/${op.outputDef}` } : undefined,
-    faultStatuses: [],
-    description: op.model.documentation,
-  }));
+  if (loaded.file) files.push(loaded.file);
   return {
-    bundle: { name, dir: src.dir, wsdlFile, files, mapping, operations, models, restFacade, soapFacade, soapOperations, contract: new PublishedContract(docs), schema, routes },
+    bundle: { name, dir: src.dir, wsdlFile, files, mapping, operations, models, restFacade, soapFacade, soapOperations, contract: new PublishedContract(docs), schema, routes, router },
     diagnostics: diags.list,
   };
 }

@@ -8,13 +8,30 @@ import { violationsOf } from './ajv';
 import { XSI_NS, type NamespaceTable, type Violation } from './codec';
 import { newContext, type Decoders, type StreamDecoder } from './decoder';
 import type { Encoders } from './encoder';
-import type { Mapping } from '../mapping';
+import type { OperationSettings } from '../mapping/compile';
+import type { FaultRule, SoapFaultRule } from '../mapping/faults';
+import type { HeaderBlock } from '../mapping/headers';
+import type { RestCall } from '../mapping/rest-call';
+import type { UsernameToken } from '../soap/wssecurity';
 import type { MessageShape, OperationModel, SoapVersion } from '../model/operation';
-import type { Particle, XsdType } from '../model/xsd';
+import type { ElementDecl, Particle, XsdType } from '../model/xsd';
 import { clark } from '../model/xsd';
-import { envelopeClose, envelopeOpen } from '../soap/envelope';
+import { envelopeClose, envelopeNs } from '../soap/envelope';
 import { outerXml, type XElem } from '../xml/reader';
 import { END, isBlank, TEXT, XmlStream } from '../xml/stream';
+
+/** What the mapping adds to an operation at request time (mapping/compile.ts fills it in). */
+export interface OperationPolicy {
+  /** REST facade: a backend's SOAP Fault -> HTTP status and problem type. */
+  faultRules: FaultRule[];
+  /** SOAP facade: a JSON service's HTTP status -> fault code. */
+  soapFaultRules: SoapFaultRule[];
+  /** REST facade: header blocks added to the request envelope. */
+  headers: HeaderBlock[];
+  security?: UsernameToken;
+  /** SOAP facade: the call to the JSON service; undefined without a SOAP facade. */
+  restCall?: RestCall;
+}
 
 export interface CompiledOperation {
   readonly name: string;
@@ -23,8 +40,8 @@ export interface CompiledOperation {
   readonly soapAction: string;
   /** The SOAP endpoint JSON callers reach; undefined when neither mapping nor WSDL gives one. */
   readonly endpoint: string | undefined;
-  /** The JSON service SOAP callers reach (`{restBackend}/{operation}`); undefined without restBackend. */
-  readonly restEndpoint: string | undefined;
+  /** The JSON service's base URL (restBackend) SOAP callers reach; undefined without one. */
+  readonly restBase: string | undefined;
   readonly timeoutMs: number | undefined;
   /** Expanded name of the first element of the input Body ('' for an empty Body): how SOAP requests find the operation. */
   readonly dispatchKey: string;
@@ -33,8 +50,10 @@ export interface CompiledOperation {
   readonly outputDef: string | undefined;
   validateInput(value: unknown): Violation[] | undefined;
   validateOutput(value: unknown): Violation[] | undefined;
-  /** The whole request envelope for a (valid) JSON input. */
-  encodeRequest(value: unknown): string;
+  /** Set once, at load, by the mapping compiler. */
+  policy: OperationPolicy;
+  /** The whole request envelope for a (valid) JSON input, with optional header blocks. */
+  encodeRequest(value: unknown, header?: string): string;
   /** The whole response envelope for a (valid) JSON output. */
   encodeResponse(value: unknown): string;
   /**
@@ -68,21 +87,30 @@ function namespacesOf(t: XsdType, acc: Set<string>, seen: Set<XsdType>): void {
   walk(t.content.particle);
 }
 
-/** Writes whole envelopes of a message: namespaces declared once on the Envelope, then the Body content. */
-function envelopeWriter(version: SoapVersion, shape: MessageShape | undefined, codec: Codecs): (value: unknown) => string {
+/**
+ * Writes whole envelopes of a message: namespaces declared once on the Envelope (those of the
+ * Body content and of any header elements), then the optional Header and the Body content.
+ */
+function envelopeWriter(version: SoapVersion, shape: MessageShape | undefined, codec: Codecs, headerElements: ElementDecl[] = []): (value: unknown, header?: string) => string {
   const nsSet = new Set<string>();
   if (shape) namespacesOf(shape.type, nsSet, new Set());
   if (shape?.wrapper?.ns) nsSet.add(shape.wrapper.ns);
-  const head = envelopeOpen(version, ` xmlns:xsi="${XSI_NS}"${codec.ns.declarations(nsSet)}`);
+  for (const h of headerElements) {
+    if (h.name.ns) nsSet.add(h.name.ns);
+    namespacesOf(h.type, nsSet, new Set());
+  }
+  const start = `<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="${envelopeNs(version)}" xmlns:xsi="${XSI_NS}"${codec.ns.declarations(nsSet)}>`;
+  const head = start + '<soap:Body>';
+  const open = (header: string | undefined): string => (header ? `${start}<soap:Header>${header}</soap:Header><soap:Body>` : head);
   const tail = envelopeClose();
-  if (!shape) return () => head + tail;
+  if (!shape) return (_v, header) => open(header) + tail;
   if (shape.wrapper) {
     const enc = codec.encoders.contentEncoder(shape.type);
     const tag = codec.ns.tag(shape.wrapper);
-    return (v) => head + enc(tag, v) + tail;
+    return (v, header) => open(header) + enc(tag, v) + tail;
   }
   const enc = codec.encoders.innerEncoder(shape.type);
-  return (v) => head + enc(v as Record<string, unknown>) + tail;
+  return (v, header) => open(header) + enc(v as Record<string, unknown>) + tail;
 }
 
 /** Reads the Body content of a message (from just after the Body's start tag to its end tag). */
@@ -128,10 +156,10 @@ function dispatchKeyOf(input: MessageShape): string {
   return first?.kind === 'element' ? clark(first.decl.name) : '';
 }
 
-export function compileOperation(m: OperationModel, defs: { input: string; output?: string }, validator: (def: string) => ValidateFunction, codec: Codecs, mapping: Mapping): CompiledOperation {
+export function compileOperation(m: OperationModel, defs: { input: string; output?: string }, validator: (def: string) => ValidateFunction, codec: Codecs, settings: OperationSettings): CompiledOperation {
   const validateIn = validator(defs.input);
   const validateOut = defs.output ? validator(defs.output) : undefined;
-  const writeRequest = envelopeWriter(m.soapVersion, m.input, codec);
+  const writeRequest = envelopeWriter(m.soapVersion, m.input, codec, settings.headerElements);
   const writeResponse = envelopeWriter(m.soapVersion, m.output, codec);
   const readRequest = bodyReader(m.input, codec.decoders.complexType(m.input.type));
   const readReply = bodyReader(m.output, m.output ? codec.decoders.complexType(m.output.type) : undefined);
@@ -143,9 +171,10 @@ export function compileOperation(m: OperationModel, defs: { input: string; outpu
     model: m,
     soapVersion: m.soapVersion,
     soapAction: m.soapAction,
-    endpoint: mapping.soapBackend ?? (mapping.restBackend ? undefined : m.address),
-    restEndpoint: mapping.restBackend ? `${mapping.restBackend.replace(/\/+$/, '')}/${encodeURIComponent(m.name)}` : undefined,
-    timeoutMs: mapping.timeoutMs,
+    endpoint: settings.endpoint,
+    restBase: settings.restBase,
+    timeoutMs: settings.timeoutMs,
+    policy: { faultRules: [], soapFaultRules: [], headers: [] },
     dispatchKey: dispatchKeyOf(m.input),
     inputDef: defs.input,
     outputDef: defs.output,

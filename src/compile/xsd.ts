@@ -167,6 +167,17 @@ export class SchemaSet {
     return this.session(() => this.typeByName(q, at));
   }
 
+  /** Expanded names (`{ns}local`) of every global element, for lookups by name from a mapping. */
+  elementNames(): string[] {
+    return [...this.registry.element.keys()];
+  }
+
+  /** A global element by expanded name, or undefined; a broken declaration throws its LoadError. */
+  elementByName(q: QName): ElementDecl | undefined {
+    const entry = this.registry.element.get(clark(q));
+    return entry ? this.session(() => this.globalElement(entry, q)) : undefined;
+  }
+
   // ---- types ---------------------------------------------------------------------------
 
   builtin(local: string, at?: SNode): SimpleType {

@@ -48,6 +48,24 @@ export interface FaultInfo {
   detail?: unknown;
 }
 
+/**
+ * One entry of a problem's `errors`: a violation at a JSON Pointer into the body, or (for values
+ * that came from the URL or headers through a mapping) the request parameter it came from.
+ */
+export interface ProblemItem {
+  pointer?: string;
+  in?: 'path' | 'query' | 'header';
+  parameter?: string;
+  detail: string;
+}
+
+/** What a mapping's fault rule puts in place of the catalogue's status, type and title. */
+export interface ProblemOverride {
+  status: number;
+  type?: string;
+  title?: string;
+}
+
 export class BridgeError extends Error {
   readonly spec: ErrorSpec;
 
@@ -55,7 +73,11 @@ export class BridgeError extends Error {
     readonly code: ErrorCode,
     readonly detail: string,
     readonly extra: {
-      errors?: Violation[];
+      errors?: (Violation | ProblemItem)[];
+      /** From a mapping's fault rule (REST facade). */
+      problem?: ProblemOverride;
+      /** From a mapping's status rule (SOAP facade): the fault code and subcode to answer with. */
+      soapFault?: { code: 'Client' | 'Server'; subcode?: string };
       fault?: FaultInfo;
       headers?: Record<string, string>;
       cause?: unknown;
@@ -71,7 +93,7 @@ export class BridgeError extends Error {
   }
 
   get status(): number {
-    return this.spec.status;
+    return this.extra.problem?.status ?? this.spec.status;
   }
 }
 
@@ -82,12 +104,13 @@ export interface Problem {
   detail: string;
   instance?: string;
   requestId?: string;
-  errors?: Violation[];
+  errors?: (Violation | ProblemItem)[];
   fault?: FaultInfo;
 }
 
 export function toProblem(err: BridgeError, requestId?: string, instance?: string): Problem {
-  const p: Problem = { type: problemType(err.code), title: err.spec.title, status: err.spec.status, detail: err.detail };
+  const o = err.extra.problem;
+  const p: Problem = { type: o?.type ?? problemType(err.code), title: o?.title ?? err.spec.title, status: err.status, detail: err.detail };
   if (instance) p.instance = instance;
   if (requestId) p.requestId = requestId;
   if (err.extra.errors) p.errors = err.extra.errors;

@@ -12,7 +12,9 @@ import type { Config } from '../config';
 import { BridgeError, toProblem } from '../errors/catalogue';
 import type { Logger } from '../log';
 import { didYouMean } from '../mapping';
-import { restToSoap, type CallContext } from '../pipeline/rest-to-soap';
+import { pathSegments } from '../mapping/routes';
+import type { RequestParts } from '../mapping/transform';
+import { callRoute, type CallContext } from '../pipeline/rest-to-soap';
 import { soapToRest, versionOfContentType, type SoapCallContext } from '../pipeline/soap-to-rest';
 import { faultReply } from '../soap/fault';
 import type { Transport } from '../transport/http';
@@ -92,13 +94,17 @@ function sendError(deps: AppDeps, req: IncomingMessage, res: ServerResponse, err
   res.end(body);
 }
 
-/** `/api/{service}/{operation}` -> the two names, decoded; undefined for any other shape. */
-function apiRoute(url: string): [string, string] | undefined {
+/** `/api/{service}/…` -> the service name and the path segments after it, decoded; undefined for any other shape. */
+function apiRoute(url: string): { service: string; segments: string[]; query: string } | undefined {
   const q = url.indexOf('?');
-  const parts = (q < 0 ? url : url.slice(0, q)).split('/');
-  if (parts.length !== 4 || parts[1] !== 'api' || !parts[2] || !parts[3]) return undefined;
+  const path = q < 0 ? url : url.slice(0, q);
+  const slash = path.indexOf('/', 5);
+  const rawService = slash < 0 ? path.slice(5) : path.slice(5, slash);
+  if (!rawService) return undefined;
+  const segments = pathSegments(slash < 0 ? '' : path.slice(slash));
+  if (!segments) return undefined;
   try {
-    return [decodeURIComponent(parts[2]), decodeURIComponent(parts[3])];
+    return { service: decodeURIComponent(rawService), segments, query: q < 0 ? '' : url.slice(q + 1) };
   } catch {
     return undefined;
   }
@@ -190,37 +196,51 @@ function noteFailure(deps: AppDeps, f: RequestFacts, err: BridgeError): void {
   if (err.status >= 500) deps.logger.warn(err.detail, { requestId: f.requestId, code: err.code, service: f.service, operation: f.operation });
 }
 
-/** The REST facade: JSON in, the operation's output as JSON out. */
-async function handleApi(deps: AppDeps, req: IncomingMessage, res: ServerResponse, service: string, operation: string): Promise<void> {
+/** The REST facade: a route of a service (the default `POST /{operation}` or one the mapping declares). */
+async function handleApi(deps: AppDeps, req: IncomingMessage, res: ServerResponse, api: { service: string; segments: string[]; query: string }): Promise<void> {
   const f = factsOf(req);
+  const { service, segments } = api;
   f.service = service;
-  f.operation = operation;
   const bundle = deps.registry.get(service);
   if (!bundle) {
     const hint = didYouMean(service, deps.registry.list().map((b) => b.name));
     throw new BridgeError('NOT_FOUND', `no service named "${service}"${hint ? ` (did you mean "${hint}"?)` : ''}`);
   }
   if (!bundle.restFacade) throw new BridgeError('NOT_FOUND', `service "${service}" has no REST facade (its mapping sets restBackend only)`);
-  const op = bundle.operations.get(operation);
-  if (!op) {
-    const hint = didYouMean(operation, [...bundle.operations.keys()]);
-    throw new BridgeError('NOT_FOUND', `service "${service}" has no operation "${operation}"${hint ? ` (did you mean "${hint}"?)` : ''}`);
+  const match = bundle.router.match(req.method ?? 'GET', segments);
+  if (!match) {
+    if (segments.length === 1) {
+      f.operation = segments[0];
+      const hint = didYouMean(segments[0], [...bundle.operations.keys()]);
+      throw new BridgeError('NOT_FOUND', `service "${service}" has no operation "${segments[0]}"${hint ? ` (did you mean "${hint}"?)` : ''}`);
+    }
+    throw new BridgeError('NOT_FOUND', `service "${service}" has no route ${req.method} /${segments.join('/')}`);
   }
-  if (req.method !== 'POST') {
-    throw new BridgeError('METHOD_NOT_ALLOWED', `${req.method} is not allowed here; call operations with POST`, { headers: { allow: 'POST' } });
+  if ('allowed' in match) {
+    if (segments.length === 1) f.operation = segments[0];
+    const allow = match.allowed.join(', ');
+    throw new BridgeError('METHOD_NOT_ALLOWED', `${req.method} is not allowed here; use ${allow}`, { headers: { allow } });
   }
-  checkJsonContentType(req.headers['content-type']);
-  const input = parseJson(await readBody(req, deps.config.maxBodyBytes));
+  const route = match.found;
+  f.operation = route.op.name;
+  let body: unknown;
+  if (route.acceptsBody) {
+    checkJsonContentType(req.headers['content-type']);
+    body = parseJson(await readBody(req, deps.config.maxBodyBytes));
+  } else if (req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined) {
+    await readBody(req, deps.config.maxBodyBytes); // read and set aside: this route takes no body
+  }
+  const parts: RequestParts = { path: match.params, query: new URLSearchParams(api.query), headers: req.headers };
   const ctx: CallContext = { requestId: f.requestId, transport: deps.transport, defaultTimeoutMs: deps.config.backendTimeoutMs, maxBodyBytes: deps.config.maxBodyBytes };
   try {
-    const output = await restToSoap(op, input, ctx);
+    const output = await callRoute(route, body, parts, ctx);
     if (output === undefined) {
       res.writeHead(204);
       res.end();
     } else {
-      const body = JSON.stringify(output);
-      res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
-      res.end(body);
+      const json = JSON.stringify(output);
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(json) });
+      res.end(json);
     }
   } finally {
     f.backendMs = ctx.backendMs;
@@ -299,9 +319,9 @@ export function createRequestListener(deps: AppDeps): (req: IncomingMessage, res
       if (!res.writableFinished) entry.aborted = true;
       logger.info('access', entry);
     });
-    const route = url.startsWith('/api/') ? apiRoute(url) : undefined;
-    if (route) {
-      handleApi(deps, req, res, route[0], route[1]).catch((e: unknown) => sendError(deps, req, res, e));
+    const api = url.startsWith('/api/') ? apiRoute(url) : undefined;
+    if (api) {
+      handleApi(deps, req, res, api).catch((e: unknown) => sendError(deps, req, res, e));
       return;
     }
     const soap = url.startsWith('/soap/') ? soapRoute(url) : undefined;

@@ -1,13 +1,85 @@
 /**
- * mapping.yaml: read with positions, checked against its JSON Schema, `${VAR}` substituted.
- * Every problem is reported at the line and column of the YAML node it is about, with a
- * "did you mean" hint for misspelt keys.
+ * mapping.yaml: read with positions, checked against its JSON Schema (mapping/schema.ts),
+ * `${VAR}` substituted in every string value. Every problem is reported at the line and column
+ * of the YAML node it is about, with a "did you mean" hint for misspelt keys. The checks against
+ * the WSDL come later (mapping/compile.ts) and use `where` to point at the same nodes.
  */
 import fs from 'node:fs';
-import Ajv2020 from 'ajv/dist/2020';
-import { isMap, isScalar, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
+import Ajv2020, { type ErrorObject } from 'ajv/dist/2020';
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node as YamlNode } from 'yaml';
 import type { Diagnostics } from '../compile/diagnostics';
 import type { SourcePos } from '../model/xsd';
+import type { HttpMethod } from '../model/route';
+import { knownKeys, MAPPING_SCHEMA } from './schema';
+
+/** A field's value in `fields:` maps: a source string, `{from, default}` or `{const}`. */
+export type FieldValue = string | { from?: string; default?: unknown; const?: unknown };
+
+export interface TransformSpec {
+  /** Only for SOAP header blocks of simple type: the whole value. */
+  value?: FieldValue;
+  body?: boolean;
+  pick?: string;
+  fields?: Record<string, FieldValue>;
+  drop?: string[];
+}
+
+export interface FaultRuleSpec {
+  code?: string;
+  string?: string;
+  detail?: string;
+  status: number;
+  type?: string;
+  title?: string;
+}
+
+export interface SoapFaultRuleSpec {
+  status: number | string;
+  code: 'Client' | 'Server' | 'Sender' | 'Receiver';
+  subcode?: string;
+}
+
+export interface SoapHeaderSpec {
+  element: string;
+  mustUnderstand?: boolean;
+  fields?: Record<string, FieldValue>;
+  value?: FieldValue;
+}
+
+export interface UsernameTokenSpec {
+  username: string;
+  password: string;
+  passwordType?: 'text' | 'digest';
+  nonce?: boolean;
+  created?: boolean;
+}
+
+export type SecuritySpec = false | { usernameToken: UsernameTokenSpec };
+
+export interface RestCallSpec {
+  method?: HttpMethod;
+  path?: string;
+  query?: string[];
+  headers?: Record<string, string>;
+  request?: TransformSpec;
+  response?: TransformSpec;
+}
+
+export interface OperationMapping {
+  route?: string;
+  request?: TransformSpec;
+  response?: TransformSpec;
+  faults?: FaultRuleSpec[];
+  soapFaults?: SoapFaultRuleSpec[];
+  soapHeaders?: SoapHeaderSpec[];
+  security?: SecuritySpec;
+  timeoutMs?: number;
+  soapVersion?: '1.1' | '1.2';
+  binding?: string;
+  soapBackend?: string;
+  restBackend?: string;
+  restCall?: RestCallSpec;
+}
 
 export interface Mapping {
   name?: string;
@@ -16,24 +88,33 @@ export interface Mapping {
   restBackend?: string;
   timeoutMs?: number;
   soapVersion?: '1.1' | '1.2';
+  binding?: string;
+  defaultRoutes?: boolean;
+  soapHeaders?: SoapHeaderSpec[];
+  security?: SecuritySpec;
+  faults?: FaultRuleSpec[];
+  soapFaults?: SoapFaultRuleSpec[];
+  restHeaders?: Record<string, string>;
+  operations?: Record<string, OperationMapping>;
 }
 
-export const MAPPING_SCHEMA = {
-  $schema: 'https://json-schema.org/draft/2020-12/schema',
-  type: 'object',
-  additionalProperties: false,
-  properties: {
-    name: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$', description: 'URL name of the service; default: the folder name' },
-    wsdl: { type: 'string', minLength: 1, description: 'WSDL file, relative to the bundle folder' },
-    soapBackend: { type: 'string', pattern: '^https?://', description: 'SOAP endpoint JSON callers reach (REST facade)' },
-    restBackend: { type: 'string', pattern: '^https?://', description: 'JSON service SOAP callers reach (SOAP facade)' },
-    timeoutMs: { type: 'integer', minimum: 1, maximum: 3600000, description: 'backend call timeout in milliseconds' },
-    soapVersion: { enum: ['1.1', '1.2'], description: 'which SOAP binding the REST facade uses when the WSDL has both' },
-  },
-} as const;
+export type MappingPath = (string | number)[];
 
-const KNOWN_KEYS = Object.keys(MAPPING_SCHEMA.properties);
-const validateMapping = new Ajv2020({ allErrors: true, strict: false }).compile(MAPPING_SCHEMA);
+/** The position of a value (or, with `key`, of its key) in the mapping file. */
+export type Where = (path: MappingPath, key?: boolean) => SourcePos;
+
+export interface LoadedMapping {
+  mapping: Mapping;
+  where: Where;
+  /** The file it came from; undefined for the default (empty) mapping. */
+  file?: string;
+}
+
+export { MAPPING_SCHEMA };
+
+const ajv = new Ajv2020({ allErrors: true, verbose: true, strict: true, strictTypes: false, strictRequired: false });
+ajv.addVocabulary(['x-expect', 'x-oneOf-expect', 'x-anyOf-expect', 'x-not-expect']);
+const validateMapping = ajv.compile(MAPPING_SCHEMA);
 
 function levenshtein(a: string, b: string): number {
   const d: number[] = Array.from({ length: b.length + 1 }, (_, j) => j);
@@ -77,73 +158,156 @@ export function substituteEnv(value: string, env: NodeJS.ProcessEnv): { value: s
   return { value: out, missing };
 }
 
-/** Loads a mapping file. A missing file is an empty mapping; problems go to `diags`. */
-export function loadMapping(file: string, env: NodeJS.ProcessEnv, diags: Diagnostics): Mapping {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return {};
-    diags.error({ file, line: 1, col: 1 }, `cannot read mapping: ${(e as Error).message}`);
-    return {};
-  }
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+/** `operations.Add.request.fields.intA`, `faults[0].status`. */
+export function formatPath(path: MappingPath): string {
+  let out = '';
+  for (const p of path) out += typeof p === 'number' ? `[${p}]` : out ? `.${p}` : p;
+  return out;
+}
+
+function pointerToPath(pointer: string): MappingPath {
+  if (!pointer) return [];
+  return pointer
+    .split('/')
+    .slice(1)
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .map((s) => (/^(0|[1-9][0-9]*)$/.test(s) ? Number(s) : s));
+}
+
+function positions(doc: Document, lines: LineCounter, file: string): Where {
   const posOf = (offset: number | undefined): SourcePos => {
     const lp = lines.linePos(offset ?? 0);
     return { file, line: lp.line, col: lp.col };
   };
-  for (const err of doc.errors) diags.error(posOf(err.pos[0]), `YAML: ${err.message.split('\n')[0]}`);
-  if (doc.errors.length) return {};
-  if (doc.contents === null) return {};
-  if (!isMap(doc.contents)) {
-    diags.error(posOf(doc.contents.range?.[0]), 'mapping.yaml must be a map of keys (name, wsdl, soapBackend, …)');
-    return {};
-  }
-  const raw = doc.toJS() as Record<string, unknown>;
-  const nodeAt = (path: (string | number)[]): YamlNode | undefined => {
-    const n = doc.getIn(path, true);
-    return n && typeof n === 'object' && 'range' in (n as object) ? (n as YamlNode) : undefined;
+  return (path, key = false) => {
+    let node: unknown = doc.contents;
+    let keyNode: YamlNode | undefined;
+    for (const step of path) {
+      if (isMap(node)) {
+        const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(step));
+        if (!pair) break;
+        keyNode = pair.key as YamlNode;
+        node = pair.value;
+      } else if (isSeq(node) && typeof step === 'number' && node.items[step] !== undefined) {
+        keyNode = undefined;
+        node = node.items[step];
+      } else break;
+    }
+    const target = key && keyNode ? keyNode : (node as YamlNode | null);
+    return posOf(target?.range?.[0] ?? keyNode?.range?.[0]);
   };
-  const keyPos = (key: string): SourcePos => {
-    const map = doc.contents as unknown as { items: { key: YamlNode }[] };
-    const pair = map.items.find((p) => isScalar(p.key) && p.key.value === key);
-    return posOf(pair?.key.range?.[0]);
-  };
-  let ok = true;
-  if (!validateMapping(raw)) {
-    ok = false;
-    for (const e of validateMapping.errors ?? []) {
-      const path = e.instancePath.split('/').slice(1).map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
-      if (e.keyword === 'additionalProperties') {
-        const key = String(e.params.additionalProperty);
-        const hint = didYouMean(key, KNOWN_KEYS);
-        diags.error(keyPos(key), `unknown key \`${key}\`${hint ? ` (did you mean \`${hint}\`?)` : ` (known keys: ${KNOWN_KEYS.join(', ')})`}`);
-      } else {
-        const node = nodeAt(path);
-        diags.error(posOf(node?.range?.[0]), `${path.join('.') || 'mapping'} ${e.message}`);
-      }
-    }
-  }
-  const result: Mapping = {};
-  for (const [key, value] of Object.entries(raw)) {
-    if (typeof value !== 'string') continue;
-    const { value: v, missing } = substituteEnv(value, env);
-    for (const name of missing) {
-      ok = false;
-      diags.error(posOf(nodeAt([key])?.range?.[0]), `${key}: environment variable ${name} is not set (use \${${name}:-default} for a default)`);
-    }
-    raw[key] = v;
-  }
-  if (!ok) return result;
-  // Values after substitution must still satisfy the schema (e.g. a URL built from ${HOST}).
-  if (!validateMapping(raw)) {
-    for (const e of validateMapping.errors ?? []) {
-      const key = e.instancePath.split('/')[1] ?? '';
-      diags.error(posOf(nodeAt([key])?.range?.[0]), `${key} (after \${…} substitution) ${e.message}`);
-    }
-    return result;
-  }
-  return raw as Mapping;
 }
 
+/** One line per schema problem, at the node it is about. */
+function reportSchemaErrors(errors: ErrorObject[], where: Where, diags: Diagnostics, suffix = ''): void {
+  const seen = new Set<string>();
+  for (const e of errors) {
+    if (e.keyword === 'if') continue; // the branch's own error says what is wrong
+    const path = pointerToPath(e.instancePath);
+    const parent = e.parentSchema as Record<string, unknown> | undefined;
+    const label = formatPath(path) || 'mapping';
+    let pos = where(path);
+    let message: string;
+    switch (e.keyword) {
+      case 'additionalProperties': {
+        const key = String(e.params.additionalProperty);
+        const known = knownKeys(parent);
+        const hint = didYouMean(key, known);
+        pos = where([...path, key], true);
+        message = `unknown key \`${key}\`${hint ? ` (did you mean \`${hint}\`?)` : known.length ? ` (known keys here: ${known.join(', ')})` : ''}`;
+        break;
+      }
+      case 'required':
+        message = `${label}: \`${String(e.params.missingProperty)}\` is required`;
+        break;
+      case 'oneOf':
+      case 'anyOf':
+      case 'not': {
+        const expect = parent?.[`x-${e.keyword}-expect`];
+        message = `${label}: give ${typeof expect === 'string' ? expect : e.message}`;
+        break;
+      }
+      case 'propertyNames':
+        continue; // reported with the offending name by the `pattern` error below it
+      case 'minimum':
+      case 'maximum':
+        message = `${label} ${e.message}`;
+        break;
+      default: {
+        const expect = parent?.['x-expect'];
+        if (e.keyword === 'pattern' && e.propertyName !== undefined) {
+          pos = where([...path, e.propertyName], true);
+          message = `${label}: \`${e.propertyName}\` is not a valid name here`;
+        } else message = typeof expect === 'string' ? `${label}: expected ${expect}` : `${label} ${e.message}`;
+      }
+    }
+    const k = `${pos.line}:${pos.col}:${message}`;
+    if (seen.has(k)) continue;
+    seen.add(k);
+    diags.error(pos, message + suffix);
+  }
+}
+
+/** Substitutes `${VAR}` in every string value, in place; reports unset variables at their node. */
+function substituteAll(value: unknown, path: MappingPath, env: NodeJS.ProcessEnv, where: Where, diags: Diagnostics): unknown {
+  if (typeof value === 'string') {
+    const { value: v, missing } = substituteEnv(value, env);
+    for (const name of missing) {
+      diags.error(where(path), `${formatPath(path)}: environment variable ${name} is not set (use \${${name}:-default} for a default)`);
+    }
+    return v;
+  }
+  if (Array.isArray(value)) return value.map((v, i) => substituteAll(v, [...path, i], env, where, diags));
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = substituteAll(v, [...path, k], env, where, diags);
+    return out;
+  }
+  return value;
+}
+
+/** The default mapping: no file, every key at its default. */
+export function emptyMapping(): LoadedMapping {
+  return { mapping: {}, where: () => ({ file: '', line: 1, col: 1 }) };
+}
+
+/** Loads a mapping file. A missing file is the empty mapping; problems go to `diags`. */
+export function loadMapping(file: string, env: NodeJS.ProcessEnv, diags: Diagnostics): LoadedMapping {
+  const none: LoadedMapping = { mapping: {}, where: () => ({ file, line: 1, col: 1 }) };
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { ...none, file: undefined };
+    diags.error({ file, line: 1, col: 1 }, `cannot read mapping: ${(e as Error).message}`);
+    return none;
+  }
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const where = positions(doc, lines, file);
+  const loaded: LoadedMapping = { mapping: {}, where, file };
+  for (const err of doc.errors) {
+    const lp = lines.linePos(err.pos[0]);
+    diags.error({ file, line: lp.line, col: lp.col }, `YAML: ${err.message.split('\n')[0]}`);
+  }
+  if (doc.errors.length || doc.contents === null) return loaded;
+  if (!isMap(doc.contents)) {
+    diags.error(where([]), 'mapping.yaml must be a map of keys (name, wsdl, soapBackend, operations, …)');
+    return loaded;
+  }
+  const raw = doc.toJS({ maxAliasCount: 100 }) as Record<string, unknown>;
+  if (!validateMapping(raw)) {
+    reportSchemaErrors(validateMapping.errors ?? [], where, diags);
+    return loaded;
+  }
+  const before = diags.errors.length;
+  const substituted = substituteAll(raw, [], env, where, diags) as Record<string, unknown>;
+  if (diags.errors.length > before) return loaded;
+  // Values after substitution must still satisfy the schema (e.g. a URL built from ${HOST}).
+  if (!validateMapping(substituted)) {
+    reportSchemaErrors(validateMapping.errors ?? [], where, diags, ' (after ${…} substitution)');
+    return loaded;
+  }
+  loaded.mapping = substituted as Mapping;
+  return loaded;
+}

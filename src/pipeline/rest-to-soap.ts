@@ -5,9 +5,12 @@
  */
 import type { CompiledOperation } from '../compile';
 import type { Violation } from '../compile/codec';
-import { BridgeError } from '../errors/catalogue';
+import { BridgeError, type FaultInfo, type ProblemItem } from '../errors/catalogue';
+import type { ApiRoute } from '../mapping/compile';
+import { matchFault } from '../mapping/faults';
+import type { RequestParts } from '../mapping/transform';
+import { usernameTokenHeader } from '../soap/wssecurity';
 import { mergeViolations } from './soap-to-rest';
-import type { FaultInfo } from '../errors/catalogue';
 import { closeEnvelope, EnvelopeError, openEnvelope, readFault, requestHeaders, takeFault } from '../soap/envelope';
 import { Transport, TransportError, type HttpReply } from '../transport/http';
 import { CharsetError, charsetOf, decodeXml } from '../xml/charset';
@@ -27,7 +30,7 @@ export interface CallContext {
 /** At most this many violations are listed in one problem; the detail gives the total. */
 export const MAX_LISTED_VIOLATIONS = 100;
 
-function counted(what: string, violations: Violation[]): { detail: string; errors: Violation[] } {
+function counted<T>(what: string, violations: T[]): { detail: string; errors: T[] } {
   const n = violations.length;
   const shown = n > MAX_LISTED_VIOLATIONS ? `, the first ${MAX_LISTED_VIOLATIONS} listed` : '';
   return { detail: `${what} (${n} violation${n === 1 ? '' : 's'}${shown})`, errors: violations.slice(0, MAX_LISTED_VIOLATIONS) };
@@ -58,9 +61,22 @@ function pointerOf(data: unknown, value: string, path = ''): string | undefined 
   return undefined;
 }
 
-export function encodeRequest(op: CompiledOperation, input: unknown): string {
+/**
+ * The request's SOAP header blocks: those of the mapping (filled from this request) and the
+ * WS-Security UsernameToken (fresh nonce and time per call); undefined when there are none.
+ */
+export function buildHeaders(op: CompiledOperation, parts: RequestParts): string | undefined {
+  const { headers, security } = op.policy;
+  if (headers.length === 0 && !security) return undefined;
+  let xml = '';
+  for (const h of headers) xml += h.build(parts);
+  if (security) xml += usernameTokenHeader(security, op.soapVersion);
+  return xml;
+}
+
+export function encodeRequest(op: CompiledOperation, input: unknown, header?: string): string {
   try {
-    return op.encodeRequest(input);
+    return op.encodeRequest(input, header);
   } catch (e) {
     if (!(e instanceof UnwritableCharError)) throw e;
     const pointer = pointerOf(input, e.value) ?? '';
@@ -145,7 +161,10 @@ export function decodeEnvelope(op: CompiledOperation, src: string, status: numbe
 
 /** A Fault, a non-2xx status without one, or an output that breaks the schema, all as BridgeErrors. */
 export function checkOutput(op: CompiledOperation, content: ReplyContent, status: number): unknown {
-  if ('fault' in content) throw new BridgeError('BACKEND_FAULT', `the backend answered ${op.name} with a SOAP Fault: ${content.fault.code}`, { fault: content.fault });
+  if ('fault' in content) {
+    const problem = matchFault(op.policy.faultRules, content.fault);
+    throw new BridgeError('BACKEND_FAULT', `the backend answered ${op.name} with a SOAP Fault: ${content.fault.code}${problem ? ` (${content.fault.string})` : ''}`, { fault: content.fault, problem });
+  }
   if (status < 200 || status >= 300) throw invalid(op, `has HTTP status ${status} without a SOAP Fault`);
   const violations = mergeViolations(content.errors, op.validateOutput(content.value));
   if (violations.length) {
@@ -156,12 +175,45 @@ export function checkOutput(op: CompiledOperation, content: ReplyContent, status
 }
 
 /** The whole direction: JSON input in, JSON output out (undefined for a one-way operation). */
-export async function restToSoap(op: CompiledOperation, input: unknown, ctx: CallContext): Promise<unknown> {
+export async function restToSoap(op: CompiledOperation, input: unknown, ctx: CallContext, header?: string): Promise<unknown> {
   validateInput(op, input);
-  const envelope = encodeRequest(op, input);
+  return sendValid(op, input, ctx, header);
+}
+
+/** Everything after validation: envelope, call, reply. */
+async function sendValid(op: CompiledOperation, input: unknown, ctx: CallContext, header: string | undefined): Promise<unknown> {
+  const envelope = encodeRequest(op, input, header);
   const reply = await callBackend(op, envelope, ctx);
   const text = replyText(op, reply);
   if (text === undefined) return undefined;
   const output = checkOutput(op, decodeEnvelope(op, text, reply.status), reply.status);
   return op.model.output ? output : undefined;
+}
+
+/** Violations of the SOAP input traced back to the body field or request parameter they came from. */
+function traced(route: ApiRoute, violations: Violation[]): ProblemItem[] {
+  return violations.map((v) => {
+    const o = route.request.origin(v.pointer);
+    return 'pointer' in o ? { pointer: o.pointer, detail: v.detail } : { in: o.in, parameter: o.parameter, detail: v.detail };
+  });
+}
+
+/**
+ * A route of the REST facade: the request shaped into the SOAP input by the route's mapping
+ * (identity for the default route), the call, and the output shaped into the answer.
+ */
+export async function callRoute(route: ApiRoute, body: unknown, parts: RequestParts, ctx: CallContext): Promise<unknown> {
+  const { op } = route;
+  if (route.request.identity) {
+    const output = await restToSoap(op, body, ctx, buildHeaders(op, parts));
+    return output === undefined ? undefined : route.response.apply(output);
+  }
+  const input = route.request.apply(body, parts);
+  const violations = op.validateInput(input);
+  if (violations) {
+    const { detail, errors } = counted(`the request does not fit the input schema of ${op.name}`, traced(route, violations));
+    throw new BridgeError('VALIDATION_FAILED', detail, { errors });
+  }
+  const output = await sendValid(op, input, ctx, buildHeaders(op, parts));
+  return output === undefined ? undefined : route.response.apply(output);
 }

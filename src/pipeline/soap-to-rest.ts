@@ -148,7 +148,7 @@ function refused(what: string, violations: Violation[], code: 'VALIDATION_FAILED
   return new BridgeError(code, `${what} (${n} violation${n === 1 ? '' : 's'}${n > 100 ? ', the first 100 listed' : ''})`, { errors: shown });
 }
 
-/** Reads the JSON service's answer: 2xx JSON is the output, 4xx a Client fault, the rest a Server fault. */
+/** Reads the JSON service's answer: 2xx JSON is the output, 4xx a Client fault, the rest a Server fault (unless a status rule says otherwise). */
 function backendOutput(op: CompiledOperation, reply: HttpReply): unknown {
   const type = (reply.contentType ?? '').split(';')[0].trim().toLowerCase();
   const isJson = /^application\/(?:[\w.+-]+\+)?json$/.test(type);
@@ -173,23 +173,25 @@ function backendOutput(op: CompiledOperation, reply: HttpReply): unknown {
     detail: typeof problem.detail === 'string' ? problem.detail : undefined,
   };
   const said = [backend.title, backend.detail].filter(Boolean).join(': ');
-  if (reply.status >= 400 && reply.status < 500) {
-    throw new BridgeError('BACKEND_REFUSED', said || `the JSON service refused ${op.name} (HTTP ${reply.status})`, { backend });
+  const rule = op.policy.soapFaultRules.find((r) => r.matches(reply.status));
+  const soapFault = rule ? { code: rule.code, subcode: rule.subcode } : undefined;
+  const client = rule ? rule.code === 'Client' : reply.status >= 400 && reply.status < 500;
+  if (client) {
+    throw new BridgeError('BACKEND_REFUSED', said || `the JSON service refused ${op.name} (HTTP ${reply.status})`, { backend, soapFault });
   }
-  throw new BridgeError('BACKEND_UNREACHABLE', `the JSON service failed on ${op.name} (HTTP ${reply.status})${said ? `: ${said}` : ''}`, { backend });
+  throw new BridgeError('BACKEND_UNREACHABLE', `the JSON service failed on ${op.name} (HTTP ${reply.status})${said ? `: ${said}` : ''}`, { backend, soapFault });
 }
 
 async function callJsonService(op: CompiledOperation, input: unknown, ctx: SoapCallContext): Promise<HttpReply> {
-  if (!op.restEndpoint) throw new BridgeError('BACKEND_NOT_CONFIGURED', `operation ${op.name} has no JSON service: set restBackend in mapping.yaml`);
+  const call = op.policy.restCall;
+  if (!call || !op.restBase) throw new BridgeError('BACKEND_NOT_CONFIGURED', `operation ${op.name} has no JSON service: set restBackend in mapping.yaml`);
+  const { url, body } = call.build(call.request.apply(input));
   const timeoutMs = op.timeoutMs ?? ctx.defaultTimeoutMs;
+  const headers: Record<string, string> = { accept: 'application/json, application/problem+json', ...call.headers, 'x-request-id': ctx.requestId };
+  if (body !== undefined) headers['content-type'] = 'application/json';
   const started = performance.now();
   try {
-    return await ctx.transport.post(op.restEndpoint, {
-      headers: { 'content-type': 'application/json', accept: 'application/json, application/problem+json', 'x-request-id': ctx.requestId },
-      body: JSON.stringify(input),
-      timeoutMs,
-      maxBytes: ctx.maxBodyBytes,
-    });
+    return await ctx.transport.post(url, { method: call.method, headers, body, timeoutMs, maxBytes: ctx.maxBodyBytes });
   } catch (e) {
     if (!(e instanceof TransportError)) throw e;
     if (e.code === 'TIMEOUT') throw new BridgeError('BACKEND_TIMEOUT', `the JSON service did not answer ${op.name} within ${timeoutMs} ms`);
@@ -216,8 +218,9 @@ export async function soapToRest(bundle: Bundle, req: SoapRequest, ctx: SoapCall
   }
   const violations = mergeViolations(decoded.errors, op.validateInput(decoded.value));
   if (violations.length) throw refused(`the request breaks the input schema of ${op.name}`, violations, 'VALIDATION_FAILED');
-  const output = backendOutput(op, await callJsonService(op, decoded.value, ctx));
+  const answer = backendOutput(op, await callJsonService(op, decoded.value, ctx));
   if (!op.model.output) return { status: 202, contentType: soapContentType(version), body: '' };
+  const output = op.policy.restCall!.response.apply(answer);
   const wrong = op.validateOutput(output);
   if (wrong) throw refused(`the JSON service's answer to ${op.name} breaks the output schema`, wrong, 'BACKEND_INVALID_REPLY');
   let body: string;

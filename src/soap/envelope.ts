@@ -18,11 +18,6 @@ export function versionOfNs(ns: string): SoapVersion | undefined {
   return ns === SOAP11_ENV ? '1.1' : ns === SOAP12_ENV ? '1.2' : undefined;
 }
 
-/** `<?xml?><soap:Envelope …><soap:Body>` with extra namespace declarations. */
-export function envelopeOpen(version: SoapVersion, declarations: string): string {
-  return `<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="${envelopeNs(version)}"${declarations}><soap:Body>`;
-}
-
 export function envelopeClose(): string {
   return '</soap:Body></soap:Envelope>';
 }

@@ -33,7 +33,7 @@ function text(s: string): string {
 
 function detailOf(err: BridgeError, requestId: string): string {
   let d = `<sb:problem xmlns:sb="${FAULT_DETAIL_NS}"><sb:type>${problemType(err.code)}</sb:type><sb:title>${text(err.spec.title)}</sb:title><sb:requestId>${text(requestId)}</sb:requestId>`;
-  for (const v of err.extra.errors ?? []) d += `<sb:violation><sb:pointer>${text(v.pointer)}</sb:pointer><sb:message>${text(v.detail)}</sb:message></sb:violation>`;
+  for (const v of err.extra.errors ?? []) d += `<sb:violation><sb:pointer>${text(v.pointer ?? '')}</sb:pointer><sb:message>${text(v.detail)}</sb:message></sb:violation>`;
   const b = err.extra.backend;
   if (b) {
     d += `<sb:backend><sb:status>${b.status}</sb:status>`;
@@ -46,13 +46,15 @@ function detailOf(err: BridgeError, requestId: string): string {
 
 /** The Fault envelope (and HTTP status) for an error, in the given SOAP version. */
 export function faultReply(err: BridgeError, version: SoapVersion, requestId: string): FaultReply {
-  const kind = err.spec.fault;
+  const kind = err.extra.soapFault?.code ?? err.spec.fault;
+  const subcode = err.extra.soapFault?.subcode;
   const reason = text(err.detail);
   const detail = detailOf(err, requestId);
   if (version === '1.1') {
+    // SOAP 1.1 refines a code with dots: soap:Client.NotFound.
     const body =
       `<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="${SOAP11_ENV}"><soap:Body><soap:Fault>` +
-      `<faultcode>soap:${kind}</faultcode><faultstring>${reason}</faultstring><detail>${detail}</detail>` +
+      `<faultcode>soap:${kind}${subcode ? `.${subcode}` : ''}</faultcode><faultstring>${reason}</faultstring><detail>${detail}</detail>` +
       '</soap:Fault></soap:Body></soap:Envelope>';
     return { status: 500, contentType: soapContentType('1.1'), body };
   }
@@ -70,7 +72,7 @@ export function faultReply(err: BridgeError, version: SoapVersion, requestId: st
   }
   const body =
     `<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="${envelopeNs('1.2')}">${header}<soap:Body><soap:Fault>` +
-    `<soap:Code><soap:Value>soap:${code}</soap:Value></soap:Code><soap:Reason><soap:Text xml:lang="en">${reason}</soap:Text></soap:Reason>` +
+    `<soap:Code><soap:Value>soap:${code}</soap:Value>${subcode ? `<soap:Subcode><soap:Value xmlns:sbc="${FAULT_DETAIL_NS}">sbc:${subcode}</soap:Value></soap:Subcode>` : ''}</soap:Code><soap:Reason><soap:Text xml:lang="en">${reason}</soap:Text></soap:Reason>` +
     `<soap:Detail>${detail}</soap:Detail></soap:Fault></soap:Body></soap:Envelope>`;
   return { status: code === 'Sender' ? 400 : 500, contentType: soapContentType('1.2'), body };
 }

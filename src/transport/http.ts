@@ -25,8 +25,11 @@ export interface HttpReply {
 }
 
 export interface PostOptions {
+  /** Default POST. */
+  method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   headers: Record<string, string>;
-  body: string;
+  /** Undefined sends no body (GET, DELETE). */
+  body?: string;
   timeoutMs: number;
   maxBytes: number;
 }
@@ -114,7 +117,7 @@ export class Transport {
         },
       };
       try {
-        this.agent.dispatch({ origin: target!.origin, path: target!.path, method: 'POST', headers: options.headers, body: options.body, headersTimeout: timeoutMs, bodyTimeout: timeoutMs }, handler);
+        this.agent.dispatch({ origin: target!.origin, path: target!.path, method: options.method ?? 'POST', headers: options.headers, body: options.body ?? null, headersTimeout: timeoutMs, bodyTimeout: timeoutMs }, handler);
       } catch (e) {
         settle(new TransportError('UNREACHABLE', describeFailure(e), e));
       }

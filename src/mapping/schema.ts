@@ -1,0 +1,200 @@
+/**
+ * The JSON Schema of mapping.yaml. The loader validates every file against it before anything
+ * else reads the file; `x-expect` says, in words, what a value should look like, and is what the
+ * loader prints when a value has the wrong type. docs/mapping.md documents each key.
+ */
+
+const URL = { type: 'string', pattern: '^https?://', 'x-expect': 'an http:// or https:// URL' } as const;
+const TIMEOUT = { type: 'integer', minimum: 1, maximum: 3_600_000, 'x-expect': 'a timeout in milliseconds (an integer)' } as const;
+const SOAP_VERSION = { enum: ['1.1', '1.2'], 'x-expect': 'SOAP version "1.1" or "1.2" (quoted)' } as const;
+const BINDING = { type: 'string', minLength: 1, 'x-expect': 'the local name of a WSDL binding' } as const;
+
+/** Where a value comes from: `body`, `body.a.b`, `body/a/b`, `path.x`, `query.x`, `header.x`. */
+export const SOURCE_PATTERN = '^(?:body(?:[./].*)?|(?:path|query|header)\\.[^.\\s].*)$';
+
+const SOURCE = {
+  type: 'string',
+  pattern: SOURCE_PATTERN,
+  'x-expect': 'a source: body.<field>, path.<param>, query.<param> or header.<name>',
+} as const;
+
+/** A field's value: a source string, or `{from, default}`, or `{const}`. */
+const FIELD_VALUE = {
+  if: { type: 'string' },
+  then: SOURCE,
+  else: {
+    type: 'object',
+    'x-expect': 'a source (like query.a) or a map with from/default or const',
+    additionalProperties: false,
+    properties: {
+      from: SOURCE,
+      default: { description: 'the value when the source is absent' },
+      const: { description: 'a fixed value (strings may use ${VAR})' },
+    },
+    oneOf: [{ required: ['from'], not: { required: ['const'] } }, { required: ['const'], not: { anyOf: [{ required: ['from'] }, { required: ['default'] }] } }],
+    'x-oneOf-expect': 'either `from` (with an optional `default`) or `const`',
+  },
+} as const;
+
+const FIELD_PATH = { type: 'string', minLength: 1, 'x-expect': 'a field path like a.b (or a JSON Pointer /a/b)' } as const;
+
+const TRANSFORM = {
+  type: 'object',
+  additionalProperties: false,
+  'x-expect': 'a map with body, pick, fields and drop',
+  properties: {
+    body: { type: 'boolean', 'x-expect': 'true or false', description: 'whether the JSON body is the starting point' },
+    pick: { ...FIELD_PATH, description: 'answer with this sub-tree of the message' },
+    fields: { type: 'object', 'x-expect': 'a map of target field: source', additionalProperties: FIELD_VALUE },
+    drop: { type: 'array', 'x-expect': 'a list of field paths', items: FIELD_PATH },
+  },
+} as const;
+
+const FAULT_RULE = {
+  type: 'object',
+  additionalProperties: false,
+  'x-expect': 'a fault rule (code, string or detail, and status)',
+  required: ['status'],
+  anyOf: [{ required: ['code'] }, { required: ['string'] }, { required: ['detail'] }],
+  'x-anyOf-expect': 'at least one of `code`, `string` or `detail` to match on',
+  properties: {
+    code: { type: 'string', minLength: 1, 'x-expect': 'a fault code local name like Client or Server.Timeout' },
+    string: { type: 'string', minLength: 1, 'x-expect': 'a regular expression for the fault string' },
+    detail: { type: 'string', minLength: 1, 'x-expect': 'the local name of an element in the fault detail' },
+    status: { type: 'integer', minimum: 400, maximum: 599, 'x-expect': 'an HTTP status from 400 to 599' },
+    type: { type: 'string', minLength: 1, 'x-expect': 'a problem type URI' },
+    title: { type: 'string', minLength: 1, 'x-expect': 'a problem title' },
+  },
+} as const;
+
+const SOAP_FAULT_RULE = {
+  type: 'object',
+  additionalProperties: false,
+  'x-expect': 'a rule with status and code',
+  required: ['status', 'code'],
+  properties: {
+    status: {
+      type: ['integer', 'string'],
+      minimum: 100,
+      maximum: 599,
+      pattern: '^[1-5](?:xx|[0-9]{2})$',
+      'x-expect': 'an HTTP status (404) or a class of them (4xx)',
+    },
+    code: { enum: ['Client', 'Server', 'Sender', 'Receiver'], 'x-expect': 'Client, Server, Sender or Receiver' },
+    subcode: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9._-]*$', 'x-expect': 'a subcode name (letters, digits, . _ -)' },
+  },
+} as const;
+
+const SOAP_HEADER = {
+  type: 'object',
+  additionalProperties: false,
+  'x-expect': 'a header block (element, fields)',
+  required: ['element'],
+  properties: {
+    element: { type: 'string', minLength: 1, 'x-expect': 'a global element of the WSDL: Name or {namespace}Name' },
+    mustUnderstand: { type: 'boolean', 'x-expect': 'true or false' },
+    fields: { type: 'object', 'x-expect': 'a map of field: source', additionalProperties: FIELD_VALUE },
+    value: { ...FIELD_VALUE, description: 'the whole value of an element of simple type' },
+  },
+  not: { required: ['fields', 'value'] },
+  'x-not-expect': 'either `fields` (an element with children) or `value` (an element of simple type), not both',
+} as const;
+
+const SECURITY = {
+  if: { type: 'boolean' },
+  then: { const: false, 'x-expect': 'false (to turn security off) or a map with usernameToken' },
+  else: {
+    type: 'object',
+    additionalProperties: false,
+    'x-expect': 'a map with usernameToken, or false',
+    required: ['usernameToken'],
+    properties: {
+      usernameToken: {
+        type: 'object',
+        additionalProperties: false,
+        'x-expect': 'a map with username, password and passwordType',
+        required: ['username', 'password'],
+        properties: {
+          username: { type: 'string', minLength: 1, 'x-expect': 'a user name (use ${VAR})' },
+          password: { type: 'string', 'x-expect': 'a password from the environment: ${VAR}' },
+          passwordType: { enum: ['text', 'digest'], 'x-expect': 'text or digest' },
+          nonce: { type: 'boolean', 'x-expect': 'true or false' },
+          created: { type: 'boolean', 'x-expect': 'true or false' },
+        },
+      },
+    },
+  },
+} as const;
+
+const HEADER_MAP = {
+  type: 'object',
+  'x-expect': 'a map of HTTP header name: value',
+  propertyNames: { pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$" },
+  additionalProperties: { type: 'string', 'x-expect': 'a header value (a string)' },
+} as const;
+
+const REST_CALL = {
+  type: 'object',
+  additionalProperties: false,
+  'x-expect': 'a map with method, path, query, headers, request and response',
+  properties: {
+    method: { enum: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'], 'x-expect': 'GET, POST, PUT, PATCH or DELETE' },
+    path: { type: 'string', pattern: '^/', 'x-expect': 'a path starting with /, with {field} parameters' },
+    query: { type: 'array', items: { type: 'string', minLength: 1 }, 'x-expect': 'a list of request fields sent as query parameters' },
+    headers: HEADER_MAP,
+    request: TRANSFORM,
+    response: TRANSFORM,
+  },
+} as const;
+
+const OPERATION = {
+  type: 'object',
+  additionalProperties: false,
+  'x-expect': 'a map of settings for this operation',
+  properties: {
+    route: { type: 'string', pattern: '^(?:GET|POST|PUT|PATCH|DELETE)\\s+/\\S*$', 'x-expect': 'METHOD /path, like GET /orders/{id}' },
+    request: TRANSFORM,
+    response: TRANSFORM,
+    faults: { type: 'array', items: FAULT_RULE, 'x-expect': 'a list of fault rules' },
+    soapFaults: { type: 'array', items: SOAP_FAULT_RULE, 'x-expect': 'a list of status rules' },
+    soapHeaders: { type: 'array', items: SOAP_HEADER, 'x-expect': 'a list of header blocks' },
+    security: SECURITY,
+    timeoutMs: TIMEOUT,
+    soapVersion: SOAP_VERSION,
+    binding: BINDING,
+    soapBackend: URL,
+    restBackend: URL,
+    restCall: REST_CALL,
+  },
+} as const;
+
+export const MAPPING_SCHEMA = {
+  $schema: 'https://json-schema.org/draft/2020-12/schema',
+  $id: 'urn:soap-bridge:mapping',
+  title: 'soap-bridge mapping.yaml',
+  type: 'object',
+  additionalProperties: false,
+  'x-expect': 'a map of keys (name, wsdl, soapBackend, operations, …)',
+  properties: {
+    name: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$', 'x-expect': 'a URL-safe name (letters, digits, . _ -)' },
+    wsdl: { type: 'string', minLength: 1, 'x-expect': 'a WSDL file name, relative to the bundle folder' },
+    soapBackend: URL,
+    restBackend: URL,
+    timeoutMs: TIMEOUT,
+    soapVersion: SOAP_VERSION,
+    binding: BINDING,
+    defaultRoutes: { type: 'boolean', 'x-expect': 'true or false' },
+    soapHeaders: OPERATION.properties.soapHeaders,
+    security: SECURITY,
+    faults: OPERATION.properties.faults,
+    soapFaults: OPERATION.properties.soapFaults,
+    restHeaders: HEADER_MAP,
+    operations: { type: 'object', 'x-expect': 'a map of WSDL operation name: settings', additionalProperties: OPERATION },
+  },
+} as const;
+
+/** Keys a map at this place may hold, for "did you mean" hints. */
+export function knownKeys(schemaNode: unknown): string[] {
+  const props = (schemaNode as { properties?: Record<string, unknown> } | undefined)?.properties;
+  return props ? Object.keys(props) : [];
+}
