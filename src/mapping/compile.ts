@@ -197,10 +197,14 @@ export class MappingCompiler {
       if (known) return known;
       const h = this.headers.get(spec);
       if (!h) return undefined;
-      const ctx = this.transformContext(view, check, h.at, { label: 'SOAP header', defaultBody: false, outSchema: h.schema, params: { places: ['header', 'query'], pathNames: [] } });
+      const ctx = this.transformContext(view, check, h.at, { label: 'SOAP header', defaultBody: false, outSchema: h.schema, outName: `element ${h.decl.name.local}`, params: { places: ['header', 'query'], pathNames: [] } });
+      const before = this.diags.errors.length;
       const transform = compileTransform({ fields: h.spec.fields, value: h.spec.value, body: false }, ctx);
       const block = headerBlock(h.decl, transform, ajv.compile(view.absolute(h.schema)), codec.encoders.elementEncoder(h.decl), h.spec.mustUnderstand ? '1' : undefined);
-      for (const p of block.constantProblems ?? []) this.diags.error(this.where(h.at), `${formatPath(h.at)}: the header ${h.spec.element} is not valid: ${p.pointer ?? ''} ${p.detail}`.replace(/ {2}/g, ' '));
+      // Problems of the rules themselves are reported already; what is left is the value as a whole.
+      if (this.diags.errors.length === before) {
+        for (const p of block.constantProblems ?? []) this.diags.error(this.where(h.at), `${formatPath(h.at)}: the header ${h.spec.element} is not valid: ${p.pointer ? `${p.pointer} ` : ''}${p.detail}`);
+      }
       headerBlocks.set(spec, block);
       return block;
     };
@@ -257,13 +261,13 @@ export class MappingCompiler {
       const defaultBody = BODY_METHODS.has(template.method);
       const request = compileTransform(
         spec.request,
-        this.transformContext(view, check, [...at, 'request'], { label: 'request', defaultBody, outSchema: view.def(op.inputDef), params: { places: ['path', 'query', 'header'], pathNames: template.params } }),
+        this.transformContext(view, check, [...at, 'request'], { label: 'request', defaultBody, outSchema: view.def(op.inputDef), outName: `${name}'s SOAP input`, params: { places: ['path', 'query', 'header'], pathNames: template.params } }),
       );
       if (spec.response !== undefined && !op.outputDef) {
         this.diags.error(this.where([...at, 'response'], true), `${formatPath([...at, 'response'])}: ${name} is one-way; it has no response to shape`);
       }
       const response = op.outputDef
-        ? compileTransform(spec.response, this.transformContext(view, check, [...at, 'response'], { label: 'response', defaultBody: true, inSchema: view.def(op.outputDef) }))
+        ? compileTransform(spec.response, this.transformContext(view, check, [...at, 'response'], { label: 'response', defaultBody: true, inSchema: view.def(op.outputDef), inName: `${name}'s SOAP output` }))
         : identityTransform();
       custom.push({ template, route: { op, isDefault: false, method: template.method, request, response, acceptsBody: request.keepBody || request.bodySources } });
     }

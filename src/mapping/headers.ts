@@ -42,11 +42,12 @@ export function findElement(schemas: SchemaSet, name: string): { decl: ElementDe
   return { error: `no global element "${name}" in the WSDL's schemas${hint ? ` (did you mean "${hint}"?)` : ''}` };
 }
 
+/** Problems of a header value, each traced to the request parameter it came from where it did. */
 function problems(validate: ValidateFunction, transform: Transform, value: unknown): ProblemItem[] {
   if (validate(value)) return [];
   return violationsOf(validate.errors).map((v) => {
     const o = transform.origin(v.pointer);
-    return 'pointer' in o ? { pointer: o.pointer, detail: `SOAP header: ${v.detail}` } : { in: o.in, parameter: o.parameter, detail: v.detail };
+    return 'pointer' in o ? { pointer: o.pointer, detail: v.detail } : { in: o.in, parameter: o.parameter, detail: v.detail };
   });
 }
 
@@ -77,7 +78,10 @@ export function headerBlock(decl: ElementDecl, transform: Transform, validate: V
     build(parts) {
       const value = transform.apply(undefined, parts);
       const found = problems(validate, transform, value);
-      if (found.length) throw new BridgeError('VALIDATION_FAILED', `the SOAP header ${decl.name.local} cannot be built from this request (${found.length} problem${found.length === 1 ? '' : 's'})`, { errors: found });
+      if (found.length) {
+        const errors = found.map((p) => ('pointer' in p && p.pointer !== undefined ? { ...p, detail: `SOAP header ${decl.name.local}${p.pointer}: ${p.detail}` } : p));
+        throw new BridgeError('VALIDATION_FAILED', `the SOAP header ${decl.name.local} cannot be built from this request (${found.length} problem${found.length === 1 ? '' : 's'})`, { errors });
+      }
       return write(value);
     },
   };

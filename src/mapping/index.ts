@@ -214,7 +214,7 @@ function reportSchemaErrors(errors: ErrorObject[], where: Where, diags: Diagnost
         const known = knownKeys(parent);
         const hint = didYouMean(key, known);
         pos = where([...path, key], true);
-        message = `unknown key \`${key}\`${hint ? ` (did you mean \`${hint}\`?)` : known.length ? ` (known keys here: ${known.join(', ')})` : ''}`;
+        message = `${path.length ? `${label}: ` : ''}unknown key \`${key}\`${hint ? ` (did you mean \`${hint}\`?)` : known.length ? ` (known keys here: ${known.join(', ')})` : ''}`;
         break;
       }
       case 'required':

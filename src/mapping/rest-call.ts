@@ -24,7 +24,7 @@ export interface RestCall {
   build(json: unknown): { url: string; body?: string };
 }
 
-type ContextFor = (path: MappingPath, label: string, defaultBody: boolean, sides: { inSchema?: JsonSchema; outSchema?: JsonSchema }) => TransformContext;
+type ContextFor = (path: MappingPath, label: string, defaultBody: boolean, sides: { inSchema?: JsonSchema; outSchema?: JsonSchema; inName?: string; outName?: string }) => TransformContext;
 
 function text(v: unknown): string {
   return typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : JSON.stringify(v);
@@ -44,9 +44,9 @@ export function compileRestCall(spec: RestCallSpec | undefined, op: CompiledOper
     }
   }
   const input = view.def(op.inputDef);
-  const request = spec?.request ? compileTransform(spec.request, ctxFor(['request'], 'request', true, { inSchema: input })) : identityTransform();
+  const request = spec?.request ? compileTransform(spec.request, ctxFor(['request'], 'request', true, { inSchema: input, inName: `${op.name}'s SOAP input` })) : identityTransform();
   if (spec?.response !== undefined && !op.outputDef) diags.error(where([...at, 'response'], true), `${formatPath([...at, 'response'])}: ${op.name} is one-way; it has no response to shape`);
-  const response = spec?.response && op.outputDef ? compileTransform(spec.response, ctxFor(['response'], 'response', true, { outSchema: view.def(op.outputDef) })) : identityTransform();
+  const response = spec?.response && op.outputDef ? compileTransform(spec.response, ctxFor(['response'], 'response', true, { outSchema: view.def(op.outputDef), outName: `${op.name}'s SOAP output` })) : identityTransform();
   const pathParams = template?.params ?? [];
   const query = s.query ?? [];
   if (request.identity) {

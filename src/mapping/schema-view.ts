@@ -130,17 +130,17 @@ export class SchemaView {
   }
 
   /** What a field path leads to from `root`. Lists cannot be stepped through. */
-  lookup(root: JsonSchema, path: FieldPath): Lookup {
+  lookup(root: JsonSchema, path: FieldPath, rootName = 'the message'): Lookup {
     let info: FieldInfo = { schema: root, required: true, inChoice: false };
     for (let i = 0; i < path.length; i++) {
       const kind = this.kind(info.schema);
       if (kind === 'array') return { ok: false, depth: i, reason: `${path.slice(0, i).join('.')} is a list; a mapping cannot reach into its items`, known: [] };
-      if (kind !== 'object') return { ok: false, depth: i, reason: `${path.slice(0, i).join('.') || 'the message'} has no fields`, known: [] };
+      if (kind !== 'object') return { ok: false, depth: i, reason: `${path.slice(0, i).join('.') || rootName} has no fields`, known: [] };
       const props = this.properties(info.schema);
       const next = props.get(path[i]);
       if (!next) {
         const where = path.slice(0, i).join('.');
-        return { ok: false, depth: i, reason: `${where ? `${where} has` : 'the message has'} no field "${path[i]}"`, known: [...props.keys()] };
+        return { ok: false, depth: i, reason: `${where ? `${where} (in ${rootName})` : rootName} has no field "${path[i]}"`, known: [...props.keys()] };
       }
       info = next;
     }

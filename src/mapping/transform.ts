@@ -78,6 +78,9 @@ export interface TransformContext {
   check(schema: JsonSchema, value: unknown): string[];
   /** Label for messages: "request" / "response". */
   label: string;
+  /** How messages name the two sides, e.g. "Add's SOAP input". */
+  inName?: string;
+  outName?: string;
 }
 
 const NUMERIC = /^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$/;
@@ -128,19 +131,23 @@ export function compileTransform(spec: TransformSpec | undefined, ctx: Transform
   };
   const lookupIn = (root: JsonSchema | undefined, path: FieldPath, at: MappingPath, what: string, key = false): FieldInfo | undefined => {
     if (!root) return undefined;
-    const found = ctx.view.lookup(root, path);
+    const found = ctx.view.lookup(root, path, (root === ctx.outSchema ? ctx.outName : ctx.inName) ?? 'the message');
     if (found.ok) return found.field;
     const hint = didYouMean(path[found.depth], found.known);
-    fail(at, `${formatPath([...ctx.at, ...at])}: ${what} ${path.join('.')} does not exist: ${found.reason}${hint ? ` (did you mean "${hint}"?)` : ''}`, key);
+    fail(at, `${formatPath([...ctx.at, ...at])}: ${what}: ${found.reason}${hint ? ` (did you mean "${hint}"?)` : ''}`, key);
     return undefined;
   };
 
   const pick = s.pick === undefined ? undefined : parse(['pick'], () => parseFieldPath(s.pick!));
-  const pickInfo = pick ? lookupIn(ctx.inSchema, pick, ['pick'], 'the field') : undefined;
+  const pickInfo = pick ? lookupIn(ctx.inSchema, pick, ['pick'], 'cannot pick') : undefined;
   const baseSchema = pick ? pickInfo?.schema : ctx.inSchema;
 
   const rules: Rule[] = [];
+  // Targets of every rule that names an existing field, valid or not: a rule that failed its
+  // own check has been reported, and must not also make its field look unfilled.
+  const attempted: FieldPath[] = [];
   if (s.value !== undefined) {
+    attempted.push([]);
     const rule = compileRule(s.value, [], ctx.outSchema ? { schema: ctx.outSchema, required: true, inChoice: false } : undefined, ['value'], ctx, fail, parse, lookupIn);
     if (rule) rules.push(rule);
   }
@@ -148,8 +155,9 @@ export function compileTransform(spec: TransformSpec | undefined, ctx: Transform
     const at: MappingPath = ['fields', targetText];
     const target = parse(at, () => parseFieldPath(targetText), true);
     if (!target) continue;
-    const targetInfo = lookupIn(ctx.outSchema, target, at, 'the target field', true);
+    const targetInfo = lookupIn(ctx.outSchema, target, at, 'no such target', true);
     if (ctx.outSchema && !targetInfo) continue;
+    attempted.push(target);
     const rule = compileRule(value, target, targetInfo, at, ctx, fail, parse, lookupIn);
     if (rule) rules.push(rule);
   }
@@ -160,10 +168,10 @@ export function compileTransform(spec: TransformSpec | undefined, ctx: Transform
   (s.drop ?? []).forEach((text, i) => {
     const path = parse(['drop', i], () => parseFieldPath(text));
     if (!path) return;
-    if (baseSchema) lookupIn(baseSchema, path, ['drop', i], 'the field');
+    if (baseSchema) lookupIn(baseSchema, path, ['drop', i], 'nothing to drop');
     drop.push(path);
   });
-  if (ctx.outSchema && !keepBody) checkFilled(ctx, rules);
+  if (ctx.outSchema && !keepBody) checkFilled(ctx, attempted);
 
   const params = rules.flatMap((r) => (r.source && r.source.kind !== 'body' ? [{ in: r.source.kind, name: r.source.name }] : []));
   for (const name of ctx.params?.pathNames ?? []) {
@@ -201,7 +209,7 @@ function compileRule(
   if ('default' in spec && !checkConst(spec.default, 'default', [...at, 'default'])) return undefined;
   const rule: Rule = { target, source, fallback: spec.default };
   if (source.kind === 'body') {
-    lookupIn(ctx.inSchema, source.path, fromPath, 'the source field');
+    lookupIn(ctx.inSchema, source.path, fromPath, 'no such source');
     return rule;
   }
   const allowed = ctx.params?.places ?? [];
@@ -227,8 +235,8 @@ function compileRule(
 }
 
 /** Required fields of the produced message that no rule fills (when the body is not its base). */
-function checkFilled(ctx: TransformContext, rules: Rule[]): void {
-  const targets = rules.map((r) => r.target);
+function checkFilled(ctx: TransformContext, targets: FieldPath[]): void {
+  const why = ctx.label === 'request' ? ' (the request body is not used, so each required field needs a rule)' : '';
   if (targets.some((t) => t.length === 0)) return;
   const visit = (schema: JsonSchema, prefix: FieldPath): void => {
     if (ctx.view.kind(schema) !== 'object') return;
@@ -240,11 +248,11 @@ function checkFilled(ctx: TransformContext, rules: Rule[]): void {
       const inside = targets.some((t) => t.length > path.length && startsWith(t, path));
       if (whole) continue;
       if (inside) visit(info.schema, path);
-      else ctx.report.error(ctx.where([...ctx.at], true), `${formatPath(ctx.at)}: the required field ${path.join('.')} is filled by nothing (no body, no field rule)`);
+      else ctx.report.error(ctx.where([...ctx.at], true), `${formatPath(ctx.at)}: nothing fills ${path.join('.')}, which ${ctx.outName ?? 'the message'} requires${why}`);
     }
     for (const names of ctx.view.requiredChoices(schema)) {
       const filled = names.some((n) => targets.some((t) => startsWith(t, [...prefix, n])));
-      if (!filled) ctx.report.error(ctx.where([...ctx.at], true), `${formatPath(ctx.at)}: one of ${names.map((n) => [...prefix, n].join('.')).join(', ')} is required (xs:choice), and nothing fills it`);
+      if (!filled) ctx.report.error(ctx.where([...ctx.at], true), `${formatPath(ctx.at)}: nothing fills any of ${names.map((n) => [...prefix, n].join('.')).join(', ')}, one of which ${ctx.outName ?? 'the message'} requires (xs:choice)${why}`);
     }
   };
   if (ctx.outSchema) visit(ctx.outSchema, []);

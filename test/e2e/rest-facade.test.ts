@@ -90,11 +90,14 @@ describe('REST facade end to end (CONTRACT §3, §5)', function () {
     await probe.close();
 
     tmp = tempDir('e2e');
-    for (const name of ['calculator', 'orders']) {
+    // The demo WSDLs with the contract's defaults only: custom routes and fault rules of the
+    // demo mappings are tested in mapping.test.ts; here every status is the contract's own.
+    for (const [name, port] of [['calculator', 'DEMO_CALCULATOR_PORT'], ['orders', 'DEMO_ORDERS_PORT']]) {
       const src = path.join(ROOT, 'wsdl', name);
       const dst = path.join(tmp.dir, name);
       fs.mkdirSync(dst);
-      for (const f of fs.readdirSync(src)) fs.copyFileSync(path.join(src, f), path.join(dst, f));
+      for (const f of fs.readdirSync(src)) if (f !== 'mapping.yaml') fs.copyFileSync(path.join(src, f), path.join(dst, f));
+      fs.writeFileSync(path.join(dst, 'mapping.yaml'), `soapBackend: http://127.0.0.1:\${${port}}/${name}\n`);
     }
     const calcBundle = (name: string, mapping: string): void => {
       writeBundle(tmp.dir, name, { 'calculator.wsdl': CALC_WSDL, 'mapping.yaml': mapping });
