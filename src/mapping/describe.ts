@@ -28,13 +28,34 @@ function edit(view: SchemaView, s: JsonSchema | undefined, path: FieldPath, fn: 
   return obj;
 }
 
+/** The inline object schema at `path` of an edited schema (edited objects are inline copies). */
+function inlineAt(s: JsonSchema, path: FieldPath): JsonSchema | undefined {
+  let cur: JsonSchema | undefined = s;
+  for (const step of path) cur = (cur?.properties as Record<string, JsonSchema> | undefined)?.[step];
+  return cur;
+}
+
+/**
+ * Removes the field at `path`. An object that loses its last required field on the way is no
+ * longer required itself: the rules fill what it needed, so the caller need not send it.
+ */
 function remove(view: SchemaView, s: JsonSchema, path: FieldPath): JsonSchema {
   if (path.length === 0) return EMPTY_OBJECT();
-  const name = path[path.length - 1];
-  return edit(view, s, path.slice(0, -1), (o) => {
+  const dropRequired = (target: FieldPath) => (o: JsonSchema) => {
+    const name = target[target.length - 1];
     delete (o.properties as Record<string, JsonSchema>)[name];
     o.required = ((o.required ?? []) as string[]).filter((r) => r !== name);
-  });
+  };
+  let out = edit(view, s, path.slice(0, -1), dropRequired(path));
+  for (let k = path.length - 1; k >= 1; k--) {
+    const obj = inlineAt(out, path.slice(0, k));
+    if (!obj || (Array.isArray(obj.required) && obj.required.length > 0)) break;
+    const name = path[k - 1];
+    out = edit(view, out, path.slice(0, k - 1), (o) => {
+      o.required = ((o.required ?? []) as string[]).filter((r) => r !== name);
+    });
+  }
+  return out;
 }
 
 function add(view: SchemaView, s: JsonSchema | undefined, path: FieldPath, schema: JsonSchema, required: boolean): JsonSchema {
