@@ -35,9 +35,17 @@ export async function serve(flags: ServeFlags, before?: () => Promise<() => Prom
   const stopExtras = before && !cluster.isWorker ? await before() : undefined;
   // Loaded here, not at the top: `validate` does not need the HTTP stack.
   const { startServer } = require('./main') as typeof import('./main');
+  // SIGHUP reloads every bundle. Handled from the start, because unhandled it would end the
+  // process (the primary passes it on as soon as a worker listens).
+  let started: RunningBridge | undefined;
+  process.on('SIGHUP', () => {
+    if (!started) return;
+    started.logger.info('signal received; reloading every bundle', { signal: 'SIGHUP' });
+    void started.reload();
+  });
   let bridge: RunningBridge;
   try {
-    bridge = await startServer(config);
+    bridge = started = await startServer(config);
   } catch (e) {
     if (stopExtras) await stopExtras();
     throw e;
