@@ -11,6 +11,7 @@ import { createRequestListener, ServiceRegistry, type AppState } from './http/ap
 import { Metrics } from './http/metrics';
 import { createLogger, logDiagnostics, type Logger } from './log';
 import { Reloader, type ReloadReport } from './reload/reloader';
+import { BundleWatcher } from './reload/watcher';
 import { Transport } from './transport/http';
 
 export interface StartOptions {
@@ -25,9 +26,11 @@ export interface RunningBridge {
   port: number;
   logger: Logger;
   registry: ServiceRegistry;
+  /** Whether bundle files are being watched (WATCH, --no-watch). */
+  watching: boolean;
   /** Recompiles every bundle folder and swaps in what compiles (what SIGHUP does). */
   reload(): Promise<ReloadReport>;
-  /** Stops accepting, lets in-flight requests finish (up to SHUTDOWN_GRACE_MS), then closes. */
+  /** Stops watching, stops accepting, lets in-flight requests finish (up to SHUTDOWN_GRACE_MS), then closes. */
   close(): Promise<void>;
 }
 
@@ -66,6 +69,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       resolve();
     });
   });
+  const watcher = config.watch ? await startWatcher(reloader, config, logger) : undefined;
   state.ready = true;
   const port = (server.address() as AddressInfo).port;
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
@@ -78,6 +82,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       state.ready = false;
       logger.info('shutting down', { graceMs: config.shutdownGraceMs });
       // No swap once draining starts: requests finish on the bundles they started with.
+      await watcher?.close();
       await reloader.close();
       const drained = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
@@ -97,6 +102,24 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     })();
     return closing;
   };
-  const reload = (): Promise<ReloadReport> => reloader.reloadAll();
-  return { server, url, port, logger, registry, reload, close };
+  const reload = async (): Promise<ReloadReport> => {
+    const report = await reloader.reloadAll();
+    await watcher?.syncOutside();
+    return report;
+  };
+  return { server, url, port, logger, registry, watching: watcher !== undefined, reload, close };
+}
+
+/** Starts watching the bundles; a watcher that cannot start turns hot reload off, not the bridge. */
+async function startWatcher(reloader: Reloader, config: Config, logger: Logger): Promise<BundleWatcher | undefined> {
+  const watcher = new BundleWatcher({ reloader, logger, debounceMs: config.reloadDebounceMs });
+  try {
+    await watcher.start();
+    logger.info('watching bundles for changes', { folder: reloader.root, outside: reloader.outsideDirs(), debounceMs: watcher.quietMs });
+    return watcher;
+  } catch (e) {
+    logger.error('cannot watch the bundle folders; hot reload is off (SIGHUP still reloads)', { error: (e as Error)?.message });
+    await watcher.close();
+    return undefined;
+  }
 }
