@@ -258,39 +258,47 @@ export class Reloader {
     return undefined;
   }
 
-  /** One line per folder: its diagnostics, then what happened to it; and the metric. */
+  /** Per folder: its diagnostics, then one line on what happened to it; and the metric. */
   private log(attempts: Attempt[], next: Map<string, Candidate>, report: ReloadReport): void {
-    const { logger, metrics } = this.options;
     const refused = new Map(report.refused.map((r) => [r.folder, r]));
     for (const a of attempts) {
-      const previous = this.served.get(a.folder);
-      const now = next.get(a.folder);
       const refusal = refused.get(a.folder);
       // A version refused for its name still shows its warnings; a failed compile's list holds them already.
       const shown = a.kind === 'gone' ? [] : a.kind === 'compiled' && refusal ? [...a.diagnostics, ...refusal.diagnostics] : a.diagnostics;
-      logDiagnostics(logger, shown);
-      if (refusal) {
-        metrics?.reloaded('failure');
-        const errors = shown.filter((d) => d.severity === 'error').length;
-        if (previous) logger.error('reload refused; the previous version keeps serving', { service: previous.bundle.name, folder: a.folder, generation: previous.generation, hash: previous.hash, errors });
-        else logger.error('bundle not loaded; fix the errors above', { folder: a.folder, errors });
-        continue;
-      }
-      metrics?.reloaded('success');
-      if (!now) {
-        logger.info('service unloaded', { service: previous!.bundle.name, folder: a.folder });
-        report.unloaded.push(previous!.bundle.name);
-        continue;
-      }
-      const b = now.served.bundle;
-      const facts = { service: b.name, folder: a.folder, generation: now.served.generation, hash: now.served.hash, operations: b.operations.size, restFacade: b.restFacade, soapFacade: b.soapFacade };
-      if (previous) {
-        logger.info('service reloaded', { ...facts, previousGeneration: previous.generation, previousHash: previous.hash, ...(previous.bundle.name !== b.name ? { previousName: previous.bundle.name } : {}) });
-        report.reloaded.push(b.name);
-      } else {
-        logger.info('service loaded', facts);
-        report.loaded.push(b.name);
-      }
+      logDiagnostics(this.options.logger, shown);
+      if (refusal) this.logRefusal(a.folder, shown);
+      else this.logChange(a.folder, next.get(a.folder), report);
+    }
+  }
+
+  private logRefusal(folder: string, shown: Diagnostic[]): void {
+    const { logger, metrics } = this.options;
+    metrics?.reloaded('failure');
+    const errors = shown.filter((d) => d.severity === 'error').length;
+    const previous = this.served.get(folder);
+    if (previous) logger.error('reload refused; the previous version keeps serving', { service: previous.bundle.name, folder, generation: previous.generation, hash: previous.hash, errors });
+    else logger.error('bundle not loaded; fix the errors above', { folder, errors });
+  }
+
+  /** A folder loaded, reloaded or unloaded (`now` undefined). */
+  private logChange(folder: string, now: Candidate | undefined, report: ReloadReport): void {
+    const { logger, metrics } = this.options;
+    metrics?.reloaded('success');
+    const previous = this.served.get(folder);
+    if (!now) {
+      logger.info('service unloaded', { service: previous!.bundle.name, folder });
+      report.unloaded.push(previous!.bundle.name);
+      return;
+    }
+    const b = now.served.bundle;
+    const facts = { service: b.name, folder, generation: now.served.generation, hash: now.served.hash, operations: b.operations.size, restFacade: b.restFacade, soapFacade: b.soapFacade };
+    if (previous) {
+      const renamed = previous.bundle.name !== b.name ? { previousName: previous.bundle.name } : {};
+      logger.info('service reloaded', { ...facts, previousGeneration: previous.generation, previousHash: previous.hash, ...renamed });
+      report.reloaded.push(b.name);
+    } else {
+      logger.info('service loaded', facts);
+      report.loaded.push(b.name);
     }
   }
 

@@ -297,9 +297,9 @@ describe('hot reload (WATCH)', function () {
 
   it('coalesces a burst of writes into one reload', async () => {
     writeBundle(services, 'calc', { 'calculator.wsdl': calculatorWsdl(deadPort), 'mapping.yaml': mapping(a.url) });
-    const br = await serve({ reloadDebounceMs: '150' });
+    const br = await serve({ reloadDebounceMs: '300' });
     const mark = br.log.lines.length;
-    // Ten writes 10 ms apart, well inside the 150 ms quiet time; only the last is a working backend.
+    // Ten writes 10 ms apart, well inside the 300 ms quiet time; only the last is a working backend.
     for (let i = 0; i < 10; i++) {
       fs.writeFileSync(mappingFile(), mapping(i < 9 ? `http://127.0.0.1:${deadPort}/step${i}` : b.url));
       await new Promise((r) => setTimeout(r, 10));
