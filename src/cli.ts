@@ -19,6 +19,8 @@ export interface ServeFlags {
   workers?: string;
   /** false for --no-metrics; undefined leaves it to METRICS. */
   metrics?: boolean;
+  /** false for --no-watch; undefined leaves it to WATCH. */
+  watch?: boolean;
 }
 
 /**
@@ -26,7 +28,7 @@ export interface ServeFlags {
  * beside it (the demo backends) once, in the primary, and returns how to stop it.
  */
 export async function serve(flags: ServeFlags, before?: () => Promise<() => Promise<void>>): Promise<void> {
-  const config = loadConfig({ servicesDir: flags.services, port: flags.port, host: flags.host, logLevel: flags.logLevel, workers: flags.workers, metrics: flags.metrics });
+  const config = loadConfig({ servicesDir: flags.services, port: flags.port, host: flags.host, logLevel: flags.logLevel, workers: flags.workers, metrics: flags.metrics, watch: flags.watch });
   if (config.workers > 1 && cluster.isPrimary) {
     const stopExtras = before ? await before() : undefined;
     const { runPrimary } = require('./cluster') as typeof import('./cluster');
@@ -35,9 +37,17 @@ export async function serve(flags: ServeFlags, before?: () => Promise<() => Prom
   const stopExtras = before && !cluster.isWorker ? await before() : undefined;
   // Loaded here, not at the top: `validate` does not need the HTTP stack.
   const { startServer } = require('./main') as typeof import('./main');
+  // SIGHUP reloads every bundle, with or without --no-watch. Handled from the start, because
+  // unhandled it would end the process (the primary passes it on as soon as a worker listens).
+  let started: RunningBridge | undefined;
+  process.on('SIGHUP', () => {
+    if (!started) return;
+    started.logger.info('signal received; reloading every bundle', { signal: 'SIGHUP' });
+    void started.reload();
+  });
   let bridge: RunningBridge;
   try {
-    bridge = await startServer(config);
+    bridge = started = await startServer(config);
   } catch (e) {
     if (stopExtras) await stopExtras();
     throw e;
@@ -110,8 +120,9 @@ export function buildProgram(): Command {
     .addOption(new Option('--log-level <level>', 'log level (env LOG_LEVEL, default info)'))
     .option('--workers <n>', 'processes serving requests, node:cluster (env WORKERS, default 1)')
     .option('--no-metrics', 'do not serve /metrics nor count requests (env METRICS)')
+    .option('--no-watch', 'do not reload bundles when their files change (env WATCH); SIGHUP still reloads')
     .action(async (flags: ServeFlags) => {
-      await serve({ ...flags, metrics: flags.metrics === false ? false : undefined });
+      await serve({ ...flags, metrics: flags.metrics === false ? false : undefined, watch: flags.watch === false ? false : undefined });
     });
 
   program

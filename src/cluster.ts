@@ -1,7 +1,8 @@
 /**
  * `serve --workers N`: a node:cluster primary that forks N workers sharing the port. The bridge
  * keeps no state between requests, so workers need no coordination beyond metrics (summed by
- * the primary) and shutdown (SIGTERM is passed on; each worker drains, then the primary exits).
+ * the primary), shutdown (SIGTERM is passed on; each worker drains, then the primary exits) and
+ * SIGHUP (passed on; each worker reloads its bundles, as each watches them by itself).
  * A worker that dies is replaced, unless workers keep dying, then the primary gives up.
  */
 import cluster, { type Worker } from 'node:cluster';
@@ -75,6 +76,12 @@ export function runPrimary(config: Config, stopExtras?: () => Promise<void>): Pr
       cluster.fork();
     });
 
+    // Each worker watches and reloads its bundles by itself; SIGHUP (reload everything) is
+    // passed on, and handled here so that it does not end the primary.
+    process.on('SIGHUP', () => {
+      logger.info('signal received; passing it to the workers', { signal: 'SIGHUP' });
+      for (const w of listening) if (!w.isDead()) w.process.kill('SIGHUP');
+    });
     process.once('SIGTERM', () => stopAll('SIGTERM', 0));
     process.once('SIGINT', () => stopAll('SIGINT', 0));
     for (let i = 0; i < config.workers; i++) cluster.fork();

@@ -6,11 +6,12 @@ import cluster from 'node:cluster';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { compileServices, type Bundle } from './compile';
-import { formatDiagnostic, type Diagnostic } from './compile/diagnostics';
 import type { Config } from './config';
 import { createRequestListener, ServiceRegistry, type AppState } from './http/app';
 import { Metrics } from './http/metrics';
-import { createLogger, type Logger } from './log';
+import { createLogger, logDiagnostics, type Logger } from './log';
+import { Reloader, type ReloadReport } from './reload/reloader';
+import { BundleWatcher } from './reload/watcher';
 import { Transport } from './transport/http';
 
 export interface StartOptions {
@@ -25,20 +26,19 @@ export interface RunningBridge {
   port: number;
   logger: Logger;
   registry: ServiceRegistry;
-  /** Stops accepting, lets in-flight requests finish (up to SHUTDOWN_GRACE_MS), then closes. */
+  /** Whether bundle files are being watched (WATCH, --no-watch). */
+  watching: boolean;
+  /** Recompiles every bundle folder and swaps in what compiles (what SIGHUP does). */
+  reload(): Promise<ReloadReport>;
+  /** Stops watching, stops accepting, lets in-flight requests finish (up to SHUTDOWN_GRACE_MS), then closes. */
   close(): Promise<void>;
 }
 
+/** Kept here too: callers imported it from main before it moved to log. */
+export { logDiagnostics } from './log';
+
 export class StartError extends Error {
   override name = 'StartError';
-}
-
-export function logDiagnostics(logger: Logger, diagnostics: Diagnostic[]): void {
-  for (const d of diagnostics) {
-    const line = formatDiagnostic(d);
-    if (d.severity === 'error') logger.error(line, { file: d.file, line: d.line, col: d.col });
-    else logger.warn(line, { file: d.file, line: d.line, col: d.col });
-  }
 }
 
 export function loadBundles(config: Config, logger: Logger, env?: NodeJS.ProcessEnv): Bundle[] {
@@ -55,10 +55,11 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   const bundles = loadBundles(config, logger, options.env);
   if (bundles.length === 0) throw new StartError(`no service bundle in ${config.servicesDir} could be loaded (see the errors above)`);
   const registry = new ServiceRegistry();
-  registry.replace(bundles);
+  const metrics = config.metrics ? new Metrics() : undefined;
+  const reloader = new Reloader({ servicesDir: config.servicesDir, registry, logger, env: options.env, metrics });
+  reloader.adopt(bundles);
   const transport = new Transport();
   const state: AppState = { ready: false };
-  const metrics = config.metrics ? new Metrics() : undefined;
   const server = http.createServer(createRequestListener({ registry, logger, config, transport, state, metrics }));
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {
@@ -68,6 +69,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       resolve();
     });
   });
+  const watcher = config.watch ? await startWatcher(reloader, config, logger) : undefined;
   state.ready = true;
   const port = (server.address() as AddressInfo).port;
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
@@ -79,6 +81,9 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     closing ??= (async () => {
       state.ready = false;
       logger.info('shutting down', { graceMs: config.shutdownGraceMs });
+      // No swap once draining starts: requests finish on the bundles they started with.
+      await watcher?.close();
+      await reloader.close();
       const drained = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       let timer: NodeJS.Timeout | undefined;
@@ -97,5 +102,24 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     })();
     return closing;
   };
-  return { server, url, port, logger, registry, close };
+  const reload = async (): Promise<ReloadReport> => {
+    const report = await reloader.reloadAll();
+    await watcher?.syncOutside();
+    return report;
+  };
+  return { server, url, port, logger, registry, watching: watcher !== undefined, reload, close };
+}
+
+/** Starts watching the bundles; a watcher that cannot start turns hot reload off, not the bridge. */
+async function startWatcher(reloader: Reloader, config: Config, logger: Logger): Promise<BundleWatcher | undefined> {
+  const watcher = new BundleWatcher({ reloader, logger, debounceMs: config.reloadDebounceMs });
+  try {
+    await watcher.start();
+    logger.info('watching bundles for changes', { folder: reloader.root, outside: reloader.outsideDirs(), debounceMs: watcher.quietMs });
+    return watcher;
+  } catch (e) {
+    logger.error('cannot watch the bundle folders; hot reload is off (SIGHUP still reloads)', { error: (e as Error)?.message });
+    await watcher.close();
+    return undefined;
+  }
 }

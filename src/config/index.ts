@@ -18,6 +18,10 @@ export interface Config {
   readonly metrics: boolean;
   /** Whether X-Forwarded-Proto/-Host say how callers reach the bridge (behind a trusted proxy). */
   readonly trustProxy: boolean;
+  /** Whether changes to bundle files are picked up without a restart (hot reload). */
+  readonly watch: boolean;
+  /** Quiet time after the last change to a bundle's files before it is recompiled. */
+  readonly reloadDebounceMs: number;
 }
 
 export const DEFAULTS: Config = Object.freeze({
@@ -31,6 +35,8 @@ export const DEFAULTS: Config = Object.freeze({
   workers: 1,
   metrics: true,
   trustProxy: false,
+  watch: true,
+  reloadDebounceMs: 200,
 });
 
 /** Environment variable of each setting. */
@@ -45,6 +51,8 @@ export const ENV_NAMES: Record<keyof Config, string> = {
   workers: 'WORKERS',
   metrics: 'METRICS',
   trustProxy: 'TRUST_PROXY',
+  watch: 'WATCH',
+  reloadDebounceMs: 'RELOAD_DEBOUNCE_MS',
 };
 
 export class ConfigError extends Error {}
@@ -95,5 +103,7 @@ export function loadConfig(flags: Raw = {}, env: NodeJS.ProcessEnv = process.env
     workers: num('workers', 1, 256),
     metrics: flag('metrics'),
     trustProxy: flag('trustProxy'),
+    watch: flag('watch'),
+    reloadDebounceMs: num('reloadDebounceMs', 0, 60000),
   });
 }

@@ -7,7 +7,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import type { Bundle } from '../compile';
 import type { Config } from '../config';
 import { BridgeError, toProblem } from '../errors/catalogue';
 import type { Logger } from '../log';
@@ -20,23 +19,9 @@ import { faultReply } from '../soap/fault';
 import type { Transport } from '../transport/http';
 import { checkJsonContentType, parseJson, readBody } from './body';
 import type { Metrics } from './metrics';
+import type { ServiceRegistry } from './registry';
 
-/** The bundles being served; replaced as a whole so a request sees one consistent set. */
-export class ServiceRegistry {
-  private bundles = new Map<string, Bundle>();
-
-  replace(bundles: Bundle[]): void {
-    this.bundles = new Map(bundles.map((b) => [b.name, b]));
-  }
-
-  get(name: string): Bundle | undefined {
-    return this.bundles.get(name);
-  }
-
-  list(): Bundle[] {
-    return [...this.bundles.values()];
-  }
-}
+export { ServiceRegistry } from './registry';
 
 export interface AppState {
   ready: boolean;
@@ -259,9 +244,14 @@ export function createApp(deps: AppDeps): express.Express {
   });
 
   app.get('/readyz', (_req, res) => {
-    const services = registry.list().map((b) => b.name);
-    if (!state.ready) res.status(503).json({ status: 'not ready', services });
-    else res.json({ status: 'ready', services });
+    const served = registry.served();
+    const body = {
+      services: served.map((s) => s.bundle.name),
+      generation: registry.generation,
+      bundles: served.map((s) => ({ service: s.bundle.name, generation: s.generation, hash: s.hash })),
+    };
+    if (!state.ready) res.status(503).json({ status: 'not ready', ...body });
+    else res.json({ status: 'ready', ...body });
   });
 
   app.get('/metrics', async (_req, res) => {

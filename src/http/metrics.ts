@@ -124,6 +124,7 @@ export class Metrics {
   private readonly backend = new Series('soap_bridge_backend_duration_seconds', 'Time spent waiting for the backend', 'histogram', LATENCY_BUCKETS);
   private readonly validation = new Series('soap_bridge_validation_failures_total', 'Messages refused by schema validation: input (callers) or output (backend replies)', 'counter');
   private active = 0;
+  private readonly reloads: Counter<'result'>;
 
   constructor() {
     for (const s of [this.requests, this.duration, this.backend, this.validation]) this.registry.registerMetric(s.asMetric());
@@ -136,6 +137,16 @@ export class Metrics {
         this.set(self.active);
       },
     });
+    // Under --workers every worker watches and reloads by itself, so a sum would count each
+    // reload once per worker: the cluster shows the highest count of any worker instead.
+    this.reloads = new Counter({
+      name: 'soap_bridge_reloads_total',
+      help: 'Bundle folders reloaded after a change: success (new version, or unloaded) or failure (refused; the previous version keeps serving)',
+      labelNames: ['result'],
+      registers: [this.registry],
+      aggregator: 'max',
+    });
+    for (const result of ['success', 'failure']) this.reloads.inc({ result }, 0);
     processMetrics(this.registry);
     // Under cluster, the primary's aggregator asks each worker for this registry; prom-client
     // installs the worker's answering listener when an AggregatorRegistry is constructed.
@@ -157,6 +168,11 @@ export class Metrics {
     this.requests.add(key, labels, 1);
     this.duration.add(key, labels, seconds);
     if (backendSeconds !== undefined) this.backend.add(`${service}\u0000${operation}`, () => ({ service, operation }), backendSeconds);
+  }
+
+  /** One bundle folder reloaded (hot reload). */
+  reloaded(result: 'success' | 'failure'): void {
+    this.reloads.inc({ result });
   }
 
   validationFailed(service: string, operation: string, direction: 'input' | 'output'): void {

@@ -3,6 +3,7 @@
  * requestId (and service/operation once known), so every line of a request can be found.
  */
 import winston from 'winston';
+import { formatDiagnostic, type Diagnostic } from '../compile/diagnostics';
 
 /** Where winston transports read the formatted line (triple-beam's MESSAGE). */
 const MESSAGE = Symbol.for('message');
@@ -47,4 +48,13 @@ export function createLogger(options: LoggerOptions): Logger {
     format: jsonLine(),
     transports: [transport],
   });
+}
+
+/** Logs load problems one per line as `file:line:col message` (errors as error, warnings as warn). */
+export function logDiagnostics(logger: Logger, diagnostics: readonly Diagnostic[]): void {
+  for (const d of diagnostics) {
+    const line = formatDiagnostic(d);
+    if (d.severity === 'error') logger.error(line, { file: d.file, line: d.line, col: d.col });
+    else logger.warn(line, { file: d.file, line: d.line, col: d.col });
+  }
 }

@@ -13,15 +13,16 @@ import { ROOT } from '../support/compile';
 
 describe('configuration', () => {
   it('has the contract defaults', () => {
-    assert.deepEqual(loadConfig({}, {}), { port: 8080, host: '0.0.0.0', servicesDir: './wsdl', logLevel: 'info', backendTimeoutMs: 30000, maxBodyBytes: 10485760, shutdownGraceMs: 10000, workers: 1, metrics: true, trustProxy: false });
+    assert.deepEqual(loadConfig({}, {}), { port: 8080, host: '0.0.0.0', servicesDir: './wsdl', logLevel: 'info', backendTimeoutMs: 30000, maxBodyBytes: 10485760, shutdownGraceMs: 10000, workers: 1, metrics: true, trustProxy: false, watch: true, reloadDebounceMs: 200 });
     assert.ok(Object.isFrozen(loadConfig({}, {})));
   });
 
   it('reads the environment and lets flags win', () => {
-    const env = { PORT: '9000', HOST: '127.0.0.1', SERVICES_DIR: '/srv', LOG_LEVEL: 'debug', BACKEND_TIMEOUT_MS: '1500', MAX_BODY_BYTES: '2048', SHUTDOWN_GRACE_MS: '0', WORKERS: '4', METRICS: 'off', TRUST_PROXY: 'yes' };
-    assert.deepEqual(loadConfig({}, env), { port: 9000, host: '127.0.0.1', servicesDir: '/srv', logLevel: 'debug', backendTimeoutMs: 1500, maxBodyBytes: 2048, shutdownGraceMs: 0, workers: 4, metrics: false, trustProxy: true });
+    const env = { PORT: '9000', HOST: '127.0.0.1', SERVICES_DIR: '/srv', LOG_LEVEL: 'debug', BACKEND_TIMEOUT_MS: '1500', MAX_BODY_BYTES: '2048', SHUTDOWN_GRACE_MS: '0', WORKERS: '4', METRICS: 'off', TRUST_PROXY: 'yes', WATCH: 'no', RELOAD_DEBOUNCE_MS: '50' };
+    assert.deepEqual(loadConfig({}, env), { port: 9000, host: '127.0.0.1', servicesDir: '/srv', logLevel: 'debug', backendTimeoutMs: 1500, maxBodyBytes: 2048, shutdownGraceMs: 0, workers: 4, metrics: false, trustProxy: true, watch: false, reloadDebounceMs: 50 });
     assert.equal(loadConfig({ metrics: false }, { METRICS: 'true' }).metrics, false);
     assert.equal(loadConfig({ workers: '2' }, { WORKERS: '4' }).workers, 2);
+    assert.equal(loadConfig({ watch: false }, { WATCH: 'true' }).watch, false);
     assert.equal(loadConfig({ port: '9100', servicesDir: 'x' }, env).port, 9100);
     assert.equal(loadConfig({ port: '9100', servicesDir: 'x' }, env).servicesDir, 'x');
   });
@@ -34,6 +35,8 @@ describe('configuration', () => {
     assert.throws(() => loadConfig({}, { MAX_BODY_BYTES: '-1' }), /MAX_BODY_BYTES/);
     assert.throws(() => loadConfig({}, { METRICS: 'maybe' }), /METRICS must be true or false/);
     assert.throws(() => loadConfig({ workers: '0' }, {}), /--workers must be an integer from 1/);
+    assert.throws(() => loadConfig({}, { WATCH: 'sometimes' }), /WATCH must be true or false/);
+    assert.throws(() => loadConfig({}, { RELOAD_DEBOUNCE_MS: '60001' }), /RELOAD_DEBOUNCE_MS must be an integer from 0 to 60000/);
   });
 
   it('.env.example lists every variable with its default', () => {
@@ -42,6 +45,14 @@ describe('configuration', () => {
       assert.match(example, new RegExp(`^${name}=${String(DEFAULTS[key as keyof typeof DEFAULTS]).replace(/\./g, '\\.')}$`, 'm'), name);
     }
     for (const name of ['DEMO_CALCULATOR_PORT', 'DEMO_ORDERS_PORT', 'DEMO_INVENTORY_PORT']) assert.match(example, new RegExp(`^${name}=\\d+$`, 'm'));
+  });
+
+  it("the README's configuration table lists every variable with its default", () => {
+    const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+    for (const [key, name] of Object.entries(ENV_NAMES)) {
+      const row = new RegExp(`^\\| \`${name}\` \\| ${String(DEFAULTS[key as keyof typeof DEFAULTS]).replace(/\./g, '\\.')} \\|`, 'm');
+      assert.match(readme, row, name);
+    }
   });
 
   it('serve reads .env from its working directory, answers, and exits 0 on SIGTERM', async function () {

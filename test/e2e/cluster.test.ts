@@ -86,7 +86,24 @@ describe('serve --workers 2 (node:cluster)', function () {
       const now = workersOf(child.pid!);
       return now.length === 2 && !now.includes(first);
     });
+    // The primary says so again once the replacement listens too.
+    await until('the replacement listening', () => output.split('\n').filter((l) => l.includes('"message":"workers listening"')).length === 2);
     await until('the replacement serving', async () => (await postJson(`${url}/api/calculator/Multiply`, { intA: 6, intB: 7 })).json?.MultiplyResult === 42);
+  });
+
+  it('passes SIGHUP on: every worker reloads its bundles, and the primary lives on', async () => {
+    const reloadLines = (): { worker?: unknown; service?: unknown }[] =>
+      output
+        .split('\n')
+        .filter((l) => l.includes('"message":"service reloaded"'))
+        .map((l) => JSON.parse(l) as { worker?: unknown; service?: unknown });
+    const workers = workersOf(child.pid!);
+    child.kill('SIGHUP');
+    // Each of the two workers reloads the three demo bundles.
+    await until('six reload lines', () => reloadLines().length === 6);
+    assert.equal(new Set(reloadLines().map((l) => l.worker)).size, 2, output);
+    assert.deepEqual(workersOf(child.pid!), workers, 'the primary and its workers live on');
+    assert.deepEqual((await postJson(`${url}/api/calculator/Add`, { intA: 2, intB: 3 })).json, { AddResult: 5 });
   });
 
   it('stops the workers and exits 0 on SIGTERM', async () => {
