@@ -192,6 +192,43 @@ describe('hot reload (WATCH)', function () {
     assert.match(metrics.text, /^soap_bridge_reloads_total\{result="failure"\} 0$/m);
   });
 
+  it('swaps a custom route\'s shaping while clients call it: no request fails, the new shape after the swap, a broken edit keeps it', async () => {
+    const routeMapping = (name: string, extraRule = ''): string =>
+      mapping(a.url, `operations:\n  Add:\n    route: GET /sum/{x}\n    request:\n      fields:\n        intA: path.x\n        intB: query.y\n${extraRule}    response:\n      fields:\n        ${name}: body.AddResult\n`);
+    writeBundle(services, 'calc', { 'calculator.wsdl': calculatorWsdl(deadPort), 'mapping.yaml': routeMapping('result') });
+    const br = await serve();
+    const answers: { status: number; text: string }[][] = Array.from({ length: 4 }, () => []);
+    let stop = false;
+    const loops = answers.map(async (mine) => {
+      while (!stop) {
+        const r = await request(`${br.url}/api/calc/sum/1?y=1`);
+        mine.push({ status: r.status, text: r.text });
+      }
+    });
+    const everyClientSaw = (text: string, n: number): boolean => answers.every((mine) => mine.filter((r) => r.text === text).length >= n);
+    try {
+      await until('every client answered in the first shape', () => everyClientSaw('{"result":1}', 3), br);
+      fs.writeFileSync(mappingFile(), routeMapping('total'));
+      await until('every client answered in the new shape', () => everyClientSaw('{"total":1}', 3), br);
+      // A broken edit: the route's path parameter lands nowhere. It is refused; the shape stays.
+      const mark = br.log.lines.length;
+      fs.writeFileSync(mappingFile(), routeMapping('sum').replace('intA: path.x', 'intA: query.x'));
+      await logLine(br, mark, 'reload refused; the previous version keeps serving');
+      assert.ok(br.log.lines.slice(mark).some((l) => /mapping\.yaml:\d+:\d+ operations\.Add\.request: the route's path parameter \{x\} lands nowhere/.test(String(l.message))));
+      const count = answers.flat().length;
+      await until('more answers after the refused edit', () => answers.flat().length > count + 8, br);
+    } finally {
+      stop = true;
+      await Promise.all(loops);
+    }
+    const all = answers.flat();
+    assert.deepEqual(all.filter((r) => r.status !== 200 || (r.text !== '{"result":1}' && r.text !== '{"total":1}')), [], 'every call answered 200 in one of the two good shapes');
+    for (const mine of answers) {
+      const first = mine.findIndex((r) => r.text === '{"total":1}');
+      assert.ok(mine.slice(first).every((r) => r.text === '{"total":1}'), 'after the swap, and after the refused edit, only the new shape');
+    }
+  });
+
   it('lets a request in flight finish on the version it started with, old backend and old timeout', async () => {
     writeBundle(services, 'calc', { 'calculator.wsdl': calculatorWsdl(deadPort), 'mapping.yaml': mapping(a.url) });
     const br = await serve();
