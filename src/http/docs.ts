@@ -43,30 +43,40 @@ export class OpenApiCache {
   }
 }
 
-const UI_DIR = path.dirname(require.resolve('swagger-ui-dist/package.json'));
-const UI_VERSION = (JSON.parse(fs.readFileSync(path.join(UI_DIR, 'package.json'), 'utf8')) as { version: string }).version;
-/** The version is in the path, so a file never changes under its URL: it may be cached for a year. */
-const ASSETS = `/docs/assets/${encodeURIComponent(UI_VERSION)}`;
+/** Where swagger-ui-dist is installed, and its version; undefined when it is not installed. */
+function findUi(): { dir: string; version: string } | undefined {
+  try {
+    const dir = path.dirname(require.resolve('swagger-ui-dist/package.json'));
+    const { version } = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as { version: string };
+    return { dir, version };
+  } catch {
+    return undefined;
+  }
+}
+
 const ASSET_FILES = new Set(['swagger-ui.css', 'swagger-ui.css.map', 'swagger-ui-bundle.js', 'swagger-ui-bundle.js.map', 'favicon-32x32.png', 'favicon-16x16.png']);
 const YEAR_MS = 365 * 24 * 3600 * 1000;
 
-const PAGE = `<!DOCTYPE html>
+/** The page; `assets` has the UI's version in it, so a file never changes under its URL and may be cached for a year. */
+function page(assets: string): string {
+  return `<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>soap-bridge API reference</title>
-<link rel="stylesheet" href="${ASSETS}/swagger-ui.css">
-<link rel="icon" type="image/png" href="${ASSETS}/favicon-32x32.png" sizes="32x32">
-<link rel="icon" type="image/png" href="${ASSETS}/favicon-16x16.png" sizes="16x16">
+<link rel="stylesheet" href="${assets}/swagger-ui.css">
+<link rel="icon" type="image/png" href="${assets}/favicon-32x32.png" sizes="32x32">
+<link rel="icon" type="image/png" href="${assets}/favicon-16x16.png" sizes="16x16">
 </head>
 <body>
 <div id="swagger-ui"></div>
-<script src="${ASSETS}/swagger-ui-bundle.js"></script>
+<script src="${assets}/swagger-ui-bundle.js"></script>
 <script src="/docs/init.js"></script>
 </body>
 </html>
 `;
+}
 
 // validatorUrl null: Swagger UI would otherwise send the document to an online validator.
 const INIT = `window.addEventListener('load', function () {
@@ -102,12 +112,20 @@ export function docsRoutes(registry: ServiceRegistry, origin: (req: IncomingMess
     res.type('application/json').send(doc.body);
   });
 
+  const ui = findUi();
+  const missing = (): never => {
+    throw new BridgeError('NOT_FOUND', 'the API reference UI is not installed (npm package swagger-ui-dist); /openapi.json is served all the same');
+  };
+  const assets = ui ? `/docs/assets/${encodeURIComponent(ui.version)}` : '';
+  const html = ui ? page(assets) : '';
+
   // `/docs` and `/docs/` (routing is not strict about the trailing slash).
   router.get('/docs', (_req, res) => {
+    if (!ui) missing();
     res.setHeader('cache-control', 'no-cache');
     res.setHeader('content-security-policy', CSP);
     res.setHeader('x-content-type-options', 'nosniff');
-    res.type('text/html').send(PAGE);
+    res.type('text/html').send(html);
   });
 
   router.get('/docs/init.js', (_req, res) => {
@@ -116,12 +134,13 @@ export function docsRoutes(registry: ServiceRegistry, origin: (req: IncomingMess
     res.type('text/javascript').send(INIT);
   });
 
-  router.get(`${ASSETS}/:file`, (req: Request, res: Response, next: NextFunction) => {
+  router.get('/docs/assets/:version/:file', (req: Request, res: Response, next: NextFunction) => {
     const file = String(req.params.file);
-    if (!ASSET_FILES.has(file)) throw new BridgeError('NOT_FOUND', `no file ${file} in the API reference UI`);
+    if (!ui) missing();
+    if (req.params.version !== ui!.version || !ASSET_FILES.has(file)) throw new BridgeError('NOT_FOUND', `no file ${file} in the API reference UI ${ui!.version}`);
     res.setHeader('x-content-type-options', 'nosniff');
-    res.sendFile(path.join(UI_DIR, file), { maxAge: YEAR_MS, immutable: true, lastModified: false }, (err?: Error) => {
-      if (err && !res.headersSent) next(new BridgeError('NOT_FOUND', `${file} of the API reference UI cannot be read (is swagger-ui-dist installed?)`));
+    res.sendFile(path.join(ui!.dir, file), { maxAge: YEAR_MS, immutable: true, lastModified: false }, (err?: Error) => {
+      if (err && !res.headersSent) next(new BridgeError('NOT_FOUND', `${file} of the API reference UI cannot be read`));
     });
   });
 

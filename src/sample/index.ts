@@ -103,6 +103,8 @@ export class Sampler {
       return { ok: true, value: this.value(schema, ctx) };
     } catch (e) {
       if (e instanceof SampleError) return { ok: false, reason: e.message };
+      // Nesting deeper than the stack (a generated schema thousands of levels deep).
+      if (e instanceof RangeError) return { ok: false, reason: `the schema cannot be sampled: ${e.message}` };
       throw e;
     }
   }
@@ -238,7 +240,13 @@ export class Sampler {
     const maxLength = typeof schema.maxLength === 'number' ? schema.maxLength : Infinity;
     const format = typeof schema.format === 'string' && schema.format.startsWith('xsd-') ? schema.format.slice(4) : undefined;
     const octets = (schema.xsdOctets ?? schema['x-xsd-octets']) as { length?: number; minLength?: number; maxLength?: number } | undefined;
-    const regexes = patterns.map((p) => new RegExp(p, 'u'));
+    const regexes = patterns.map((p) => {
+      try {
+        return new RegExp(p, 'u');
+      } catch {
+        throw new SampleError(`the pattern ${p} is not a valid regular expression`);
+      }
+    });
     const fits = (s: string): boolean => {
       const len = [...s].length;
       if (len < minLength || len > maxLength) return false;

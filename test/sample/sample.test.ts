@@ -126,6 +126,17 @@ describe('sample: deterministic valid values of the bundles\' JSON Schemas', () 
     assert.match(refused({ type: 'integer', minimum: 3, maximum: 2 }), /no number/);
     assert.match(refused({ $ref: 'urn:elsewhere#/$defs/X' }), /cannot resolve/);
     assert.match(refused({ type: 'object', properties: { a: { type: 'string' } }, required: ['a'], allOf: [{ properties: { a: false } }] }), /required and excluded/);
+    assert.match(refused({ type: 'string', pattern: '(' }), /not a valid regular expression/);
+  });
+
+  it('gives up, without throwing, on absurd sizes and on nesting deeper than the stack', () => {
+    const wide = { type: 'array', minItems: 100, items: { type: 'array', minItems: 100, items: { type: 'integer' } } };
+    const sized = new Sampler().sample(wide);
+    assert.ok(!sized.ok && /over 5000 values/.test(sized.reason), sized.ok ? '' : sized.reason);
+    let deep: JsonSchema = { type: 'string' };
+    for (let k = 0; k < 100000; k++) deep = { type: 'array', items: deep, minItems: 1 };
+    const stacked = new Sampler().sample(deep);
+    assert.ok(!stacked.ok && /call stack/.test(stacked.reason), stacked.ok ? '' : stacked.reason);
   });
 
   it('gives the same value every time', () => {
