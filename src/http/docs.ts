@@ -12,7 +12,11 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import type { Bundle } from '../compile';
 import { BridgeError } from '../errors/catalogue';
 import { buildOpenApi, withServer, type OpenApiDocument } from '../openapi';
-import type { ServiceRegistry } from './app';
+
+/** What the routes need of the service registry: the bundles served now. */
+export interface BundleList {
+  list(): readonly Bundle[];
+}
 
 /** Serialized documents kept per origin (Host is the caller's to choose, so the count is bounded). */
 const MAX_ORIGINS = 32;
@@ -22,7 +26,7 @@ export class OpenApiCache {
   private base?: OpenApiDocument;
   private readonly bodies = new Map<string, { body: string; etag: string }>();
 
-  constructor(private readonly registry: ServiceRegistry) {}
+  constructor(private readonly registry: BundleList) {}
 
   get(origin: string | undefined): { body: string; etag: string } {
     const current = this.registry.list();
@@ -101,7 +105,7 @@ function notModified(req: Request, res: Response, etag: string): boolean {
   return true;
 }
 
-export function docsRoutes(registry: ServiceRegistry, origin: (req: IncomingMessage) => string | undefined): express.Router {
+export function docsRoutes(registry: BundleList, origin: (req: IncomingMessage) => string | undefined): express.Router {
   const router = express.Router();
   const cache = new OpenApiCache(registry);
 
