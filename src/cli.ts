@@ -6,9 +6,10 @@ import cluster from 'node:cluster';
 import path from 'node:path';
 import { Command, Option } from 'commander';
 import dotenv from 'dotenv';
-import { compileServices, compileWsdlFile, type BundleResult } from './compile';
+import { compileServices, compileWsdlFile, type Bundle, type BundleResult } from './compile';
 import { formatDiagnostic, type Diagnostic } from './compile/diagnostics';
 import { ConfigError, loadConfig } from './config';
+import { generateOpenApi } from './openapi';
 import type { RunningBridge } from './main';
 
 export interface ServeFlags {
@@ -107,6 +108,43 @@ export function validate(files: string[], flags: { services?: string; strict?: b
   return errors === 0 ? 0 : 1;
 }
 
+/** Bundles of the WSDL files (each with the default mapping), or of the services folder. */
+function loadForOpenApi(files: string[], services: string | undefined): { bundles: Bundle[]; diagnostics: Diagnostic[] } {
+  if (files.length === 0) return compileServices(services ?? process.env.SERVICES_DIR ?? './wsdl');
+  const bundles: Bundle[] = [];
+  const diagnostics: Diagnostic[] = [];
+  for (const f of files) {
+    const result = compileWsdlFile(f);
+    diagnostics.push(...result.diagnostics);
+    if (!result.bundle) continue;
+    const other = bundles.find((b) => b.name === result.bundle!.name);
+    // Two files of one name would share their URLs (/api/{name}/...): refused, as in a services folder.
+    if (other) diagnostics.push({ severity: 'error', file: result.bundle.wsdlFile, line: 1, col: 1, message: `service name "${other.name}" is already used by ${other.wsdlFile}` });
+    else bundles.push(result.bundle);
+  }
+  return { bundles, diagnostics };
+}
+
+/**
+ * Prints the OpenAPI document of the REST side on stdout; diagnostics (file:line:col) and notes
+ * on stderr. Exits 1, printing no document, when a bundle does not load: a partial document
+ * would pass for the whole one in a pipeline.
+ */
+export function openapi(files: string[], flags: { services?: string }): number {
+  const { bundles, diagnostics } = loadForOpenApi(files, flags.services);
+  for (const d of diagnostics) process.stderr.write(formatDiagnostic(d) + '\n');
+  const errors = diagnostics.filter((d) => d.severity === 'error').length;
+  if (errors > 0) {
+    process.stderr.write(`openapi: ${errors} error${errors === 1 ? '' : 's'}; no document written\n`);
+    return 1;
+  }
+  const { document, omitted, warnings } = generateOpenApi(bundles);
+  for (const w of warnings) process.stderr.write(`openapi: warning: ${w}\n`);
+  for (const o of omitted) process.stderr.write(`openapi: no example for ${o.operationId} (${o.where}): ${o.reason}\n`);
+  process.stdout.write(JSON.stringify(document, null, 2) + '\n');
+  return 0;
+}
+
 export function buildProgram(): Command {
   const program = new Command();
   program.name('soap-bridge').description('JSON in front of SOAP services, and SOAP in front of JSON services, driven by the WSDL').showHelpAfterError();
@@ -133,6 +171,15 @@ export function buildProgram(): Command {
     .option('--strict', 'treat warnings (such as disabled operations) as errors')
     .action((files: string[], flags: { services?: string; strict?: boolean }) => {
       process.exitCode = validate(files, flags);
+    });
+
+  program
+    .command('openapi')
+    .description('print the OpenAPI 3.1 document of the REST side (JSON) on stdout')
+    .argument('[wsdl...]', 'WSDL files to describe as bundles with the default mapping')
+    .option('--services <dir>', 'folder of service bundles (env SERVICES_DIR, default ./wsdl)')
+    .action((files: string[], flags: { services?: string }) => {
+      process.exitCode = openapi(files, flags);
     });
 
   return program;

@@ -18,6 +18,7 @@ import { soapToRest, versionOfContentType, type SoapCallContext } from '../pipel
 import { faultReply } from '../soap/fault';
 import type { Transport } from '../transport/http';
 import { checkJsonContentType, parseJson, readBody } from './body';
+import { docsRoutes } from './docs';
 import type { Metrics } from './metrics';
 import type { ServiceRegistry } from './registry';
 
@@ -109,8 +110,8 @@ function soapRoute(url: string): { service: string; query: string } | undefined 
 
 const HOST = /^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
 
-/** The URL callers reach this service at: scheme and host of the request (or of a trusted proxy's X-Forwarded-*). */
-function serviceUrl(deps: AppDeps, req: IncomingMessage, service: string): string {
+/** The bridge's URL as callers reach it: scheme and host of the request (or of a trusted proxy's X-Forwarded-*); undefined without a usable host. */
+export function requestOrigin(deps: Pick<AppDeps, 'config'>, req: IncomingMessage): string | undefined {
   const first = (h: string | string[] | undefined): string | undefined => (Array.isArray(h) ? h[0] : h)?.split(',')[0].trim();
   let proto = (req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http';
   let host = first(req.headers.host);
@@ -119,8 +120,14 @@ function serviceUrl(deps: AppDeps, req: IncomingMessage, service: string): strin
     if (fp === 'http' || fp === 'https') proto = fp;
     host = first(req.headers['x-forwarded-host']) ?? host;
   }
-  if (!host || !HOST.test(host)) throw new BridgeError('NOT_FOUND', 'the request has no usable Host header, so the WSDL cannot say where the service is');
-  return `${proto}://${host}/soap/${encodeURIComponent(service)}`;
+  return host && HOST.test(host) ? `${proto}://${host}` : undefined;
+}
+
+/** The URL callers reach this service's SOAP facade at. */
+function serviceUrl(deps: AppDeps, req: IncomingMessage, service: string): string {
+  const origin = requestOrigin(deps, req);
+  if (!origin) throw new BridgeError('NOT_FOUND', 'the request has no usable Host header, so the WSDL cannot say where the service is');
+  return `${origin}/soap/${encodeURIComponent(service)}`;
 }
 
 /** `GET /soap/{service}?wsdl` (and `?wsdl=N`, `?xsd=N`): the published contract, with ETag. */
@@ -260,6 +267,9 @@ export function createApp(deps: AppDeps): express.Express {
     res.setHeader('content-type', contentType);
     res.send(body);
   });
+
+  // GET /openapi.json and /docs (the API reference UI).
+  app.use(docsRoutes(registry, (req) => requestOrigin(deps, req)));
 
   app.all('/soap/:service', (req: Request, res: Response) => {
     res.setHeader('allow', 'GET, HEAD, POST');

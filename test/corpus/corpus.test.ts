@@ -7,9 +7,9 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { before, describe, it } from 'mocha';
-import { compileWsdlFile, type BundleResult } from '../../src/compile';
+import type { BundleResult } from '../../src/compile';
 import { ROOT } from '../support/compile';
-import { CORPUS, corpusPresent, eligibleWsdls } from './eligible';
+import { compiledCorpus, corpusPresent } from './eligible';
 
 const KNOWN = path.join(ROOT, 'test', 'corpus', 'known-failures.tsv');
 
@@ -19,7 +19,7 @@ describe('real-world WSDL corpus', function () {
 
   before(function () {
     if (!corpusPresent()) this.skip();
-    for (const f of eligibleWsdls()) results.set(f, compileWsdlFile(path.join(CORPUS, f)));
+    for (const [f, r] of compiledCorpus()) results.set(f, r);
   });
 
   it('loads every eligible WSDL or refuses it with file:line:col diagnostics, never a crash', () => {

@@ -5,6 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { compileWsdlFile, type BundleResult } from '../../src/compile';
 import { ROOT } from '../support/compile';
 
 export const CORPUS = path.resolve(ROOT, '..', 'shared', 'corpus');
@@ -28,4 +29,12 @@ export function eligibleWsdls(): string[] {
     out.push(file);
   }
   return out;
+}
+
+let compiled: Map<string, BundleResult> | undefined;
+
+/** Every eligible WSDL compiled as a bundle, once per test run (the corpus tests share it). */
+export function compiledCorpus(): Map<string, BundleResult> {
+  compiled ??= new Map(eligibleWsdls().map((f) => [f, compileWsdlFile(path.join(CORPUS, f))]));
+  return compiled;
 }
