@@ -38,6 +38,8 @@ export type InitResult =
       diagnostics: Diagnostic[];
       name: string;
       outDir: string;
+      /** The folder the copy mirrors: the deepest one holding the WSDL and all it imports. */
+      sourceRoot: string;
       /** Absolute paths written, mapping.yaml last. */
       written: string[];
       /** Files already in place (initialising a bundle in its own folder). */
@@ -153,5 +155,5 @@ export function scaffold(options: InitOptions): InitResult {
   const text = mappingText(plan);
   const notes = proveScaffold(layout, text, loaded.diagnostics);
   const { written, unchanged } = writeBundle(outDir, layout, text);
-  return { loaded: true, diagnostics: loaded.diagnostics, name, outDir, written, unchanged, operations: plan.operations.length, notes };
+  return { loaded: true, diagnostics: loaded.diagnostics, name, outDir, sourceRoot: layout.root, written, unchanged, operations: plan.operations.length, notes };
 }
