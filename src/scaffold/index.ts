@@ -130,6 +130,21 @@ function proveScaffold(layout: Layout, mapping: string, original: Diagnostic[]):
   }
 }
 
+/**
+ * With --force and an out folder among the sources, a copy could land on another source file
+ * before that one is read. Copying a file onto itself is fine (initialising in place).
+ */
+function checkNoSourceOverwritten(layout: Layout, targets: string[]): void {
+  const real = (p: string): string => (fs.existsSync(p) ? fs.realpathSync(p) : path.resolve(p));
+  const sources = new Map(layout.files.map((f) => [real(f.source), f.source]));
+  targets.forEach((t, i) => {
+    const hit = sources.get(real(t));
+    if (hit !== undefined && (i >= layout.files.length || real(layout.files[i].source) !== real(t))) {
+      throw new ScaffoldError(`writing ${t} would replace ${hit}, which the bundle copies from; choose another --out`);
+    }
+  });
+}
+
 function checkName(name: string): string {
   if (!NAME_PATTERN.test(name)) throw new ScaffoldError(`--name ${JSON.stringify(name)} is not a URL-safe name (letters, digits, . _ -, starting with a letter or digit)`);
   return name;
@@ -148,8 +163,9 @@ export function scaffold(options: InitOptions): InitResult {
 
   checkOutDir(outDir, options.force === true);
   const layout = planLayout(bundle.wsdlFile, bundle.files);
-  for (const f of layout.files) checkTarget(outDir, path.join(outDir, ...f.relative.split('/')));
-  checkTarget(outDir, path.join(outDir, 'mapping.yaml'));
+  const targets = [...layout.files.map((f) => path.join(outDir, ...f.relative.split('/'))), path.join(outDir, 'mapping.yaml')];
+  for (const t of targets) checkTarget(outDir, t);
+  checkNoSourceOverwritten(layout, targets);
 
   const plan = planMapping(bundle, name, path.basename(wsdlFile), wsdlSetting(layout, outDir), loaded.diagnostics);
   const text = mappingText(plan);

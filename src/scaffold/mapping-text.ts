@@ -39,6 +39,8 @@ export interface MappingPlan {
   addresses: string[];
   soapVersions: string[];
   operations: OperationPlan[];
+  /** The loader's warnings about bindings it could not use (their operations may be missing). */
+  disabledBindings: string[];
 }
 
 const RULE = '─'.repeat(60);
@@ -76,9 +78,10 @@ function fixedKeys(plan: MappingPlan): string[] {
   } else if (plan.addresses.length === 1 && offered.length === 1) {
     out.push("## Default: the WSDL's soap:address, shown here; set it to call another endpoint.", `# soapBackend: ${yamlScalar(offered[0])}`, '');
   } else {
-    out.push("## Default: each port's soap:address in the WSDL:");
-    for (const a of plan.addresses) out.push(`##   ${oneLine(a, 200)}`);
-    out.push('## Setting it sends every operation to one endpoint.', `# soapBackend: ${yamlScalar(offered[0] ?? 'http://soap-backend.example/service')}`, '');
+    // Several ports with their own addresses, or an address that cannot be written as a value.
+    out.push(plan.addresses.length === 1 ? "## Default: the WSDL's soap:address:" : "## Default: each port's soap:address in the WSDL:");
+    for (const a of plan.addresses) out.push(`##   ${oneLine(a, 200)}${offerableUrl(a) ? '' : '   (not a plain http(s) URL, or it holds ${, read here as a variable)'}`);
+    out.push('## Setting it sends every operation to that one endpoint.', `# soapBackend: ${yamlScalar(offered[0] ?? 'http://soap-backend.example/service')}`, '');
   }
   out.push(
     '## restBackend: turns the SOAP facade on: SOAP callers of /soap/<name> reach this JSON service',
@@ -214,6 +217,8 @@ function operationsIntro(plan: MappingPlan): string[] {
 
 export function mappingText(plan: MappingPlan): string {
   const out = [...header(plan), ...fixedKeys(plan), ...operationsIntro(plan)];
+  for (const b of plan.disabledBindings) out.push(`  ## Disabled by the bridge: ${oneLine(b, 300)}`);
+  if (plan.disabledBindings.length) out.push('');
   for (const op of plan.operations) out.push(...operationBlock(op));
   return out.join('\n').replace(/\n+$/, '') + '\n';
 }

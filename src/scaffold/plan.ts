@@ -89,6 +89,28 @@ function planOperation(service: string, name: string, models: OperationModel[], 
   };
 }
 
+/**
+ * Operations the loader could not even model (their binding or types are broken) are not among
+ * the bundle's models; its warnings name them, and the scaffold lists them as disabled too.
+ */
+function unmodelled(known: string[], service: string, diagnostics: Diagnostic[]): OperationPlan[] {
+  const out = new Map<string, OperationPlan>();
+  for (const d of diagnostics) {
+    const m = /^operation (.+?) is disabled: (.*)$/s.exec(d.message);
+    if (!m || m[1] === '?' || known.includes(m[1]) || out.has(m[1])) continue;
+    out.set(m[1], {
+      name: m[1],
+      defaultRoute: `POST /api/${encodeURIComponent(service)}/${encodeURIComponent(m[1])}`,
+      exampleRoute: '',
+      input: { lines: [], omitted: 0 },
+      faultDetails: [],
+      clientCode: 'Client',
+      disabled: m[2],
+    });
+  }
+  return [...out.values()];
+}
+
 export function planMapping(bundle: Bundle, service: string, source: string, wsdl: string | undefined, diagnostics: Diagnostic[]): MappingPlan {
   const view = new SchemaView(bundle.schema);
   const names = unique(bundle.models.map((m) => m.name));
@@ -100,6 +122,7 @@ export function planMapping(bundle: Bundle, service: string, source: string, wsd
     wsdl,
     addresses: unique(served.flatMap((m) => (m.address ? [m.address] : []))),
     soapVersions: unique(bundle.models.map((m) => m.soapVersion)),
-    operations: names.map((n) => planOperation(service, n, bundle.models.filter((m) => m.name === n), bundle, view, routes.get(n)!, diagnostics)),
+    operations: [...names.map((n) => planOperation(service, n, bundle.models.filter((m) => m.name === n), bundle, view, routes.get(n)!, diagnostics)), ...unmodelled(names, service, diagnostics)],
+    disabledBindings: diagnostics.flatMap((d) => (/^binding .+ is disabled: /s.test(d.message) ? [d.message] : [])),
   };
 }

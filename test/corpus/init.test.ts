@@ -1,7 +1,8 @@
 /**
  * `soap-bridge init` on every real-world WSDL that loads (../shared/corpus; skipped where that
  * folder is absent): the scaffolded bundle loads with exactly the WSDL's own diagnostics, both
- * as written and with every operation block and bundle-wide example uncommented. The mapping
+ * as written and with every operation block and bundle-wide example uncommented (following
+ * each block's GET hint where it gives one). The mapping
  * may add nothing: no error, no warning.
  */
 import assert from 'node:assert/strict';
@@ -67,7 +68,8 @@ describe('soap-bridge init on the real-world corpus', function () {
         for (const d of got.filter((g) => !expected.includes(g))) outcome.problems.push(`${label}: added ${d}`);
         for (const d of expected.filter((x) => !got.includes(x))) outcome.problems.push(`${label}: lost ${d}`);
       };
-      fs.writeFileSync(mappingFile, uncomment(written, { operations: 'all', top: ['timeoutMs', 'defaultRoutes', 'faults'] }));
+      // Every block on, and where a block suggests a GET, the GET: its hint must hold too.
+      fs.writeFileSync(mappingFile, uncomment(written, { operations: 'all', top: ['timeoutMs', 'defaultRoutes', 'faults'], getHints: true }));
       check('uncommented');
       fs.rmSync(path.join(tmp.dir, String(i)), { recursive: true, force: true });
     });

@@ -169,6 +169,13 @@ describe('soap-bridge init', () => {
         // and only there once the default routes are turned off.
         fs.writeFileSync(file, uncomment(edited, { top: ['defaultRoutes'] }));
         assert.deepEqual(compileClean(out).routes.map((r) => `${r.method} ${r.path}`).sort(), names.map((n) => `POST /api/${demo}/${kebab(n)}`).sort());
+        // Following every block's GET hint instead gives valid GET routes.
+        const written = fs.readFileSync(path.join(tmp.dir, 'demos', demo, 'mapping.yaml'), 'utf8');
+        fs.writeFileSync(file, uncomment(written, { operations: 'all', top: ['defaultRoutes'], getHints: true }));
+        const hinted = [...written.matchAll(/route: POST (\S+) +# or GET /g)].map((m) => `GET /api/${demo}${m[1]}`);
+        assert.ok(hinted.length > 0);
+        const routes = compileClean(out).routes.map((r) => `${r.method} ${r.path}`);
+        for (const h of hinted) assert.ok(routes.includes(h), `${h} in ${routes.join(', ')}`);
       }
     });
 
@@ -298,7 +305,8 @@ operations: {x: 1}&#x85;after a NEL&#x2028;after a LS &#13;after a CR	tab # hash
       assert.deepEqual(parseDocument(text).toJS(), { name: 'my-service-v2' });
       // The documentation is on one comment line, the address that holds ${ is not offered as a value.
       assert.match(text, /^ {2}## first line # second: line third fourth$/m);
-      assert.match(text, /## {3}http:\/\/127\.0\.0\.1:9\/x\?v=\$\{NOT_A_VAR\}$/m);
+      assert.match(text, /^## Default: the WSDL's soap:address:\n## {3}http:\/\/127\.0\.0\.1:9\/x\?v=\$\{NOT_A_VAR\} {3}\(not a plain http\(s\) URL, or it holds \$\{, read here as a variable\)$/m);
+      assert.match(text, /^# soapBackend: http:\/\/soap-backend\.example\/service$/m);
       assert.doesNotMatch(text, /^# soapBackend: .*NOT_A_VAR/m);
       // YAML-significant names are quoted; names with dots use the JSON Pointer form.
       assert.match(text, /^ {2}# "null":$/m);
@@ -344,6 +352,24 @@ operations: {x: 1}&#x85;after a NEL&#x2028;after a LS &#13;after a CR	tab # hash
       assert.equal(fs.readFileSync(path.join(out, 'notes.txt'), 'utf8'), 'mine');
     });
 
+    it('marks an operation the bridge disables, and the bundle keeps the WSDL\'s warning and adds none', () => {
+      const src = path.join(tmp.dir, 'one-broken');
+      fs.mkdirSync(src);
+      const text = fs.readFileSync(CALC, 'utf8').replace('type="tns:Operands"/>\n      <xs:element name="AddResponse">', 'type="tns:Nope"/>\n      <xs:element name="AddResponse">');
+      assert.notEqual(text, fs.readFileSync(CALC, 'utf8'));
+      fs.writeFileSync(path.join(src, 'calc.wsdl'), text);
+      const out = path.join(tmp.dir, 'one-broken-out');
+      const r = init({ wsdl: path.join(src, 'calc.wsdl'), out });
+      assert.deepEqual(r.diagnostics.map((d) => d.severity), ['warning']);
+      const mapping = fs.readFileSync(path.join(out, 'mapping.yaml'), 'utf8');
+      assert.match(mapping, /^ {2}## ── Add ─+ disabled: type \{urn:soap-bridge:demo:calculator\}Nope is not defined/m);
+      assert.doesNotMatch(mapping, /^ {2}# Add:$/m);
+      fs.writeFileSync(path.join(out, 'mapping.yaml'), uncomment(mapping, { operations: 'all' }));
+      const loaded = compileBundleDir(out, { env: {} });
+      assert.deepEqual(loaded.diagnostics.map((d) => `${path.relative(out, d.file)}:${d.line}:${d.col} ${d.message}`), r.diagnostics.map((d) => `${path.relative(src, d.file)}:${d.line}:${d.col} ${d.message}`));
+      assert.deepEqual([...loaded.bundle!.operations.keys()], ['Subtract', 'Multiply', 'Divide']);
+    });
+
     it('sets `wsdl:` when --force writes next to another .wsdl', () => {
       const out = path.join(tmp.dir, 'two-wsdls');
       fs.mkdirSync(out);
@@ -384,6 +410,23 @@ operations: {x: 1}&#x85;after a NEL&#x2028;after a LS &#13;after a CR	tab # hash
         assert.doesNotMatch(r.stderr, /\n\s+at /);
       }
       assert.notEqual(run(['init']).code, 0, 'the WSDL argument is required');
+    });
+
+    it('refuses an out folder where a copy would replace another file it copies from', () => {
+      // bare.wsdl imports sub/bare.wsdl (the abstract part): with --out sub, bare.wsdl would land on it.
+      const src = path.join(tmp.dir, 'shadow');
+      fs.mkdirSync(path.join(src, 'sub'), { recursive: true });
+      const bare = (f: string): string => fs.readFileSync(fixture('golden', 'bare', f), 'utf8');
+      fs.writeFileSync(path.join(src, 'bare.wsdl'), bare('bare.wsdl').replace('location="abstract.wsdl"', 'location="sub/bare.wsdl"'));
+      fs.writeFileSync(path.join(src, 'sub', 'bare.wsdl'), bare('abstract.wsdl').replace('schemaLocation="types.xsd"', 'schemaLocation="../types.xsd"'));
+      for (const f of ['types.xsd', 'types-common.xsd']) fs.writeFileSync(path.join(src, f), bare(f));
+      const before = fs.readFileSync(path.join(src, 'sub', 'bare.wsdl'), 'utf8');
+      assert.throws(
+        () => scaffold({ wsdl: path.join(src, 'bare.wsdl'), out: path.join(src, 'sub'), force: true }),
+        (e: unknown) => e instanceof ScaffoldError && /sub\/bare\.wsdl would replace .*sub\/bare\.wsdl, which the bundle copies from; choose another --out$/.test(e.message),
+      );
+      assert.equal(fs.readFileSync(path.join(src, 'sub', 'bare.wsdl'), 'utf8'), before);
+      assert.deepEqual(fs.readdirSync(path.join(src, 'sub')), ['bare.wsdl']);
     });
 
     it('refuses to write through a symbolic link that leads out of the out folder', () => {

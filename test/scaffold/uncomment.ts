@@ -10,6 +10,25 @@ export interface Uncomment {
   operations?: 'all' | string[];
   /** Top-level settings to turn on, with their continuation lines (`faults`, `timeoutMs`, …). */
   top?: string[];
+  /**
+   * Follow each block's "# or GET /path, with query.a, query.b as the sources below" hint: the
+   * route becomes a GET and the request's `body.` sources become `query.` ones.
+   */
+  getHints?: boolean;
+}
+
+/** A block, uncommented, turned into the GET its route line suggests (unchanged without a hint). */
+function followGetHint(block: string[]): string[] {
+  const route = block.findIndex((l) => /^ {4}route: POST (\S+) +# or GET \1(,|:)/.test(l));
+  if (route < 0) return block;
+  const out = [...block];
+  out[route] = out[route].replace(/^( {4}route: )POST (\S+) .*$/, '$1GET $2');
+  let inRequest = false;
+  for (let i = 0; i < out.length; i++) {
+    if (/^ {4}\S/.test(out[i])) inRequest = out[i].startsWith('    request:');
+    else if (inRequest) out[i] = out[i].replace(/^( {8}[^#\s][^:]*: )body\./, '$1query.');
+  }
+  return out;
 }
 
 /** The key of a `# Key:` line, read as YAML reads it (names may be quoted). */
@@ -40,8 +59,9 @@ export function uncomment(text: string, what: Uncomment): string {
     const op = /^ {2}# (?![# ])(.*:)$/.exec(line);
     const name = op ? keyOf(op[1]) : undefined;
     if (op && name !== undefined && (what.operations === 'all' || what.operations?.includes(name))) {
-      out.push(`  ${op[1]}`);
-      while (i + 1 < lines.length && lines[i + 1].startsWith('  # ')) out.push(`  ${lines[++i].slice(4)}`);
+      const block: string[] = [];
+      while (i + 1 < lines.length && lines[i + 1].startsWith('  # ')) block.push(`  ${lines[++i].slice(4)}`);
+      out.push(`  ${op[1]}`, ...(what.getHints ? followGetHint(block) : block));
       continue;
     }
     out.push(line);
