@@ -11,6 +11,7 @@ import { formatDiagnostic, type Diagnostic } from './compile/diagnostics';
 import { ConfigError, loadConfig } from './config';
 import { generateOpenApi } from './openapi';
 import type { RunningBridge } from './main';
+import { scaffold, ScaffoldError, type InitOptions } from './scaffold';
 
 export interface ServeFlags {
   services?: string;
@@ -145,6 +146,44 @@ export function openapi(files: string[], flags: { services?: string }): number {
   return 0;
 }
 
+/** A path as the user would type it: relative to the working folder when below it. */
+function shown(p: string): string {
+  const rel = path.relative(process.cwd(), p);
+  return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : p;
+}
+
+/** `soap-bridge init`: scaffolds a bundle; 0 when written, 1 (one line on stderr, or the WSDL's diagnostics) otherwise. */
+export function init(file: string, flags: Omit<InitOptions, 'wsdl'>): number {
+  let result: ReturnType<typeof scaffold>;
+  try {
+    result = scaffold({ ...flags, wsdl: file });
+  } catch (e) {
+    // Bad input and file-system refusals alike end in one line, never a stack trace.
+    const message = e instanceof ScaffoldError ? e.message : `cannot scaffold ${file}: ${(e as Error).message}`;
+    process.stderr.write(`soap-bridge init: ${message}\n`);
+    return 1;
+  }
+  const counts = printDiagnostics(result.diagnostics, false);
+  if (!result.loaded) {
+    process.stderr.write(`soap-bridge init: ${file} does not load (${counts.errors} error${counts.errors === 1 ? '' : 's'}); nothing written\n`);
+    return 1;
+  }
+  const out = shown(result.outDir);
+  const services = shown(path.dirname(result.outDir)) || '.';
+  const lines = [`Bundle "${result.name}" (${result.operations} operation${result.operations === 1 ? '' : 's'}) in ${out}/:`];
+  for (const f of result.written) lines.push(`  wrote ${shown(f)}`);
+  for (const f of result.unchanged) lines.push(`  kept  ${shown(f)} (already in place)`);
+  for (const n of result.notes) lines.push(`note: ${n}`);
+  lines.push(
+    'Next steps:',
+    `  1. edit ${shown(path.join(result.outDir, 'mapping.yaml'))}: uncomment what you need (it is valid as it stands)`,
+    `  2. npx soap-bridge validate --services ${services}`,
+    `  3. npx soap-bridge serve --services ${services}`,
+  );
+  process.stdout.write(lines.join('\n') + '\n');
+  return 0;
+}
+
 export function buildProgram(): Command {
   const program = new Command();
   program.name('soap-bridge').description('JSON in front of SOAP services, and SOAP in front of JSON services, driven by the WSDL').showHelpAfterError();
@@ -180,6 +219,17 @@ export function buildProgram(): Command {
     .option('--services <dir>', 'folder of service bundles (env SERVICES_DIR, default ./wsdl)')
     .action((files: string[], flags: { services?: string }) => {
       process.exitCode = openapi(files, flags);
+    });
+
+  program
+    .command('init')
+    .description('scaffold a service bundle: copy a WSDL and its local imports, write a commented mapping.yaml')
+    .argument('<wsdl>', 'the WSDL file')
+    .option('--out <dir>', 'the bundle folder to create (default ./wsdl/<name>)')
+    .option('--name <name>', "the service's URL name (default: from the WSDL's file name)")
+    .option('--force', 'write into a folder that is not empty (files of the same name are replaced)')
+    .action((file: string, flags: { out?: string; name?: string; force?: boolean }) => {
+      process.exitCode = init(file, flags);
     });
 
   return program;
