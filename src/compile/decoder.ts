@@ -198,9 +198,29 @@ export class Decoders {
     if (known) return known;
     let impl: StreamDecoder | undefined;
     this.complex.set(t, (s, ctx) => impl!(s, ctx));
-    impl = shapeOf(t).kind === 'scalar' || t.content.kind === 'simple' ? this.simpleContent(t) : this.generate(t);
+    const kind = shapeOf(t).kind;
+    impl = kind === 'array' ? this.soapArray(t) : kind === 'scalar' || t.content.kind === 'simple' ? this.simpleContent(t) : this.generate(t);
     this.complex.set(t, impl);
     return impl;
+  }
+
+  /** A soapenc:Array type in a literal message: every child element is an item, whatever its name. */
+  private soapArray(t: ComplexType): StreamDecoder {
+    const item = this.element(shapeOf(t).item!);
+    return (s, ctx) => {
+      const out: unknown[] = [];
+      for (let k = s.next(); k !== END; k = s.next()) {
+        if (k === TEXT) {
+          if (!isBlank(s.text)) report(ctx, 'has text where only elements are allowed');
+          continue;
+        }
+        ctx.path.push(out.length);
+        const v = item(s, ctx);
+        ctx.path.pop();
+        out.push(v === undefined ? null : v);
+      }
+      return out;
+    };
   }
 
   /** Simple content, with or without attributes (`$value`). */

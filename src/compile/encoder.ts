@@ -61,6 +61,16 @@ export class Encoders {
       const toText = this.simple.simpleToText(shape.valueType!);
       return (tag, v) => `<${tag}>${escapeText(toText(v))}</${tag}>`;
     }
+    if (shape.kind === 'array') {
+      // A soapenc:Array type in a literal message: its items as child elements.
+      const item = this.elementEncoder(shape.item!);
+      return (tag, v) => {
+        const list = Array.isArray(v) ? v : [];
+        let inner = '';
+        for (let i = 0; i < list.length; i++) inner += item(list[i]);
+        return inner === '' ? `<${tag}/>` : `<${tag}>${inner}</${tag}>`;
+      };
+    }
     const attrs = shape.attrs.map((a) => ({ name: a.jsonName, prefix: ` ${this.ns.tag(a.use.name)}="`, toText: this.simple.simpleToText(a.use.type) }));
     const valueText = shape.valueType ? this.simple.simpleToText(shape.valueType) : undefined;
     const mixed = shape.mixed;

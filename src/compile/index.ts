@@ -9,11 +9,12 @@ import type { ValidateFunction } from 'ajv';
 import { createAjv } from './ajv';
 import { NamespaceTable, SimpleCodecs } from './codec';
 import { Decoders } from './decoder';
+import { EncodedCodec } from './encoded';
 import { Encoders } from './encoder';
 import { Diagnostics, LoadError, type Diagnostic } from './diagnostics';
 import { JsonSchemaBuilder, type JsonSchema } from './json-schema';
 import { loadDocuments } from './loader';
-import { compileOperation, type Codecs, type CompiledOperation } from './operation';
+import { compileOperation, isEncodedRpc, type Codecs, type CompiledOperation } from './operation';
 import { PublishedContract } from './publish';
 import { WsdlCompiler } from './wsdl';
 import { SchemaSet } from './xsd';
@@ -107,15 +108,20 @@ function compile(src: BundleSource, options: CompileOptions): BundleResult {
       return undefined;
     }
   };
-  const codec: Codecs = { ns, encoders: new Encoders(ns, simple), decoders: new Decoders(simple, builtin) };
+  const codec: Codecs = {
+    ns,
+    encoders: new Encoders(ns, simple),
+    decoders: new Decoders(simple, builtin),
+    encoded: new EncodedCodec(ns, simple, (q) => schemas.typeForXsiType(q)),
+  };
 
   // JSON Schema definitions for every operation of every binding: problems surface at load.
   const defs = new Map<OperationModel, { input: string; output?: string }>();
   for (const m of models) {
     try {
       defs.set(m, {
-        input: schemaBuilder.defFor(m.input.type, `${m.name}Request`),
-        output: m.output ? schemaBuilder.defFor(m.output.type, `${m.name}Response`) : undefined,
+        input: schemaBuilder.defFor(m.input.type, `${m.name}Request`, isEncodedRpc(m.input)),
+        output: m.output ? schemaBuilder.defFor(m.output.type, `${m.name}Response`, isEncodedRpc(m.output)) : undefined,
       });
     } catch (e) {
       if (e instanceof LoadError) diags.warn(e.pos, `operation ${m.name} is disabled: ${e.message}`);

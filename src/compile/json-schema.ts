@@ -50,6 +50,9 @@ export class JsonSchemaBuilder {
   readonly defs: Record<string, JsonSchema> = {};
   readonly warnings: SchemaWarning[] = [];
   private readonly defNames = new Map<ComplexType, string>();
+  private readonly encodedDefNames = new Map<ComplexType, string>();
+  /** Whether the entry being built is for an rpc/encoded message (see defFor). */
+  private encoded = false;
   private readonly simpleCache = new Map<SimpleType, JsonSchema>();
 
   constructor(readonly id: string) {}
@@ -59,16 +62,27 @@ export class JsonSchemaBuilder {
     return { $id: this.id, $schema: 'https://json-schema.org/draft/2020-12/schema', $defs: this.defs };
   }
 
-  /** A `$defs` entry for the complex type (created on first use); returns its name. */
-  defFor(t: ComplexType, hint: string): string {
-    const known = this.defNames.get(t);
+  /**
+   * A `$defs` entry for the complex type (created on first use); returns its name. Types of
+   * rpc/encoded messages get their own entries (`encoded`): there xs:anyType holds any JSON
+   * value, typed on the wire by xsi:type, where literal messages carry it as text or `$any`.
+   */
+  defFor(t: ComplexType, hint: string, encoded = this.encoded): string {
+    const names = encoded ? this.encodedDefNames : this.defNames;
+    const known = names.get(t);
     if (known) return known;
     const base = (t.name?.local ?? hint).replace(/[^A-Za-z0-9_.-]/g, '_') || 'Type';
     let name = base;
     for (let n = 2; this.defs[name] !== undefined; n++) name = `${base}_${n}`;
-    this.defNames.set(t, name);
+    names.set(t, name);
     this.defs[name] = {}; // reserve: recursive types refer to it while it is built
-    this.defs[name] = this.complexSchema(t, name);
+    const outer = this.encoded;
+    this.encoded = encoded;
+    try {
+      this.defs[name] = this.complexSchema(t, name);
+    } finally {
+      this.encoded = outer;
+    }
     return name;
   }
 
@@ -78,7 +92,10 @@ export class JsonSchemaBuilder {
 
   typeSchema(t: XsdType, hint: string): JsonSchema {
     if (t.kind === 'simple') return this.simpleSchema(t);
-    if (t.kind === 'anyType') return { type: ['string', 'object'], properties: { $any: { type: 'string' } } };
+    if (t.kind === 'anyType') {
+      if (this.encoded) return { description: 'any value (SOAP encoding: typed by its xsi:type)' };
+      return { type: ['string', 'object'], properties: { $any: { type: 'string' } } };
+    }
     const shape = shapeOf(t);
     if (shape.kind === 'scalar') return describe(t, this.simpleSchema(shape.valueType!));
     return this.ref(t, hint);
@@ -87,6 +104,12 @@ export class JsonSchemaBuilder {
   private complexSchema(t: ComplexType, name: string): JsonSchema {
     const shape = shapeOf(t);
     if (shape.kind === 'scalar') return describe(t, this.simpleSchema(shape.valueType!));
+    if (shape.kind === 'array') {
+      const item = shape.item!;
+      let items = this.typeSchema(item.type, `${name}Item`);
+      if (item.nillable) items = nullable(items);
+      return describe(t, { type: 'array', items });
+    }
     return describe(t, this.objectSchema(shape, name));
   }
 

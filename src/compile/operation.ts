@@ -7,6 +7,7 @@ import type { ValidateFunction } from 'ajv';
 import { violationsOf } from './ajv';
 import { XSI_NS, type NamespaceTable, type Violation } from './codec';
 import { newContext, type Decoders, type StreamDecoder } from './decoder';
+import type { EncodedCodec } from './encoded';
 import type { Encoders } from './encoder';
 import type { OperationSettings } from '../mapping/compile';
 import type { FaultRule, SoapFaultRule } from '../mapping/faults';
@@ -70,6 +71,13 @@ export interface Codecs {
   ns: NamespaceTable;
   encoders: Encoders;
   decoders: Decoders;
+  /** rpc/encoded messages (SOAP 1.1 section 5). */
+  encoded: EncodedCodec;
+}
+
+/** Whether a message is written and read with SOAP encoding (rpc style, use="encoded"). */
+export function isEncodedRpc(shape: MessageShape | undefined): boolean {
+  return shape !== undefined && shape.encoded && shape.style === 'rpc' && shape.wrapper !== undefined;
 }
 
 /** Namespaces an element tree of `t` may use, for the envelope's declarations. */
@@ -92,6 +100,14 @@ function namespacesOf(t: XsdType, acc: Set<string>, seen: Set<XsdType>): void {
  * Body content and of any header elements), then the optional Header and the Body content.
  */
 function envelopeWriter(version: SoapVersion, shape: MessageShape | undefined, codec: Codecs, headerElements: ElementDecl[] = []): (value: unknown, header?: string) => string {
+  if (shape && isEncodedRpc(shape)) {
+    const headerNs = new Set<string>();
+    for (const h of headerElements) {
+      if (h.name.ns) headerNs.add(h.name.ns);
+      namespacesOf(h.type, headerNs, new Set());
+    }
+    return codec.encoded.envelopeWriter(version, shape, headerNs);
+  }
   const nsSet = new Set<string>();
   if (shape) namespacesOf(shape.type, nsSet, new Set());
   if (shape?.wrapper?.ns) nsSet.add(shape.wrapper.ns);
@@ -114,7 +130,8 @@ function envelopeWriter(version: SoapVersion, shape: MessageShape | undefined, c
 }
 
 /** Reads the Body content of a message (from just after the Body's start tag to its end tag). */
-function bodyReader(shape: MessageShape | undefined, decoder: StreamDecoder | undefined): (s: XmlStream) => { value: unknown; errors: Violation[] } {
+function bodyReader(shape: MessageShape | undefined, decoder: StreamDecoder | undefined, codec: Codecs): (s: XmlStream) => { value: unknown; errors: Violation[] } {
+  if (shape && isEncodedRpc(shape)) return codec.encoded.bodyReader(shape);
   return (s) => {
     const ctx = newContext();
     if (!shape || !decoder) {
@@ -161,8 +178,8 @@ export function compileOperation(m: OperationModel, defs: { input: string; outpu
   const validateOut = defs.output ? validator(defs.output) : undefined;
   const writeRequest = envelopeWriter(m.soapVersion, m.input, codec, settings.headerElements);
   const writeResponse = envelopeWriter(m.soapVersion, m.output, codec);
-  const readRequest = bodyReader(m.input, codec.decoders.complexType(m.input.type));
-  const readReply = bodyReader(m.output, m.output ? codec.decoders.complexType(m.output.type) : undefined);
+  const readRequest = bodyReader(m.input, codec.decoders.complexType(m.input.type), codec);
+  const readReply = bodyReader(m.output, m.output ? codec.decoders.complexType(m.output.type) : undefined, codec);
   const faultDecoders = new Map<string, StreamDecoder>();
   for (const f of m.faults) if (f.element) faultDecoders.set(clark(f.element.name), codec.decoders.element(f.element));
 

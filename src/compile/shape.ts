@@ -37,8 +37,13 @@ export interface ShapeChoice {
 }
 
 export interface TypeShape {
-  /** 'scalar': simple content without attributes, the JSON value is the simple value itself. */
-  kind: 'scalar' | 'object';
+  /**
+   * 'scalar': simple content without attributes, the JSON value is the simple value itself.
+   * 'array': a SOAP-encoded array (restriction of soapenc:Array), a JSON array of `item` values.
+   */
+  kind: 'scalar' | 'object' | 'array';
+  /** For 'array': the member accessor. */
+  item?: ElementDecl;
   type: ComplexType;
   valueType?: SimpleType;
   attrs: AttrProp[];
@@ -148,7 +153,8 @@ export function shapeOf(t: ComplexType): TypeShape {
   }
 
   const shape: TypeShape = {
-    kind: content.kind === 'simple' && attrs.length === 0 ? 'scalar' : 'object',
+    kind: t.soapArray ? 'array' : content.kind === 'simple' && attrs.length === 0 ? 'scalar' : 'object',
+    item: t.soapArray?.item,
     type: t,
     valueType: content.kind === 'simple' ? content.type : undefined,
     attrs,

@@ -234,6 +234,8 @@ export class WsdlCompiler {
     } else parts = parts.filter((p) => !body.headerParts.has(attr(p, 'name') ?? ''));
     const encoded = body.use === 'encoded';
     const pos = msg.node.pos;
+    if (encoded && style !== 'rpc')
+      this.diags.warn(bmsg?.pos ?? pos, `operation ${opName}: use="encoded" with document style is written and read as literal (SOAP encoding is supported for rpc operations)`);
 
     if (style === 'rpc') {
       const items: Particle[] = parts.map((p) => this.rpcPart(p, encoded));

@@ -74,6 +74,9 @@ export class SchemaSet {
     attributeGroup: new Map(),
   };
   private readonly builtins = new Map<string, SimpleType>();
+  private readonly xsiTypes = new Map<string, XsdType | undefined>();
+  /** soapenc:Array used as a type by itself. */
+  private anyArray: ComplexType | undefined;
   private readonly types = new Map<Entry, XsdType>();
   private readonly elements = new Map<Entry, ElementDecl>();
   /** Entries whose resolution failed, with the error, so every later use reports the same cause. */
@@ -167,6 +170,29 @@ export class SchemaSet {
     return this.session(() => this.typeByName(q, at));
   }
 
+  /**
+   * A type by expanded name for request time (an xsi:type in a message): XSD built-ins, SOAP-ENC
+   * types, then the loaded schemas; undefined when it is unknown or does not resolve.
+   */
+  typeForXsiType(q: QName): XsdType | undefined {
+    const key = clark(q);
+    if (this.xsiTypes.has(key)) return this.xsiTypes.get(key);
+    let t: XsdType | undefined;
+    try {
+      if (q.ns === XSD_NS) t = q.local === 'anyType' || q.local === 'ur-type' ? ANY_TYPE : BUILTINS[q.local] ? this.builtin(q.local) : undefined;
+      else if (q.ns === SOAPENC_NS || q.ns === SOAPENC12_NS) t = this.soapEncType(q.local);
+      else {
+        const entry = this.registry.type.get(key);
+        t = entry ? this.session(() => this.namedType(entry)) : undefined;
+      }
+    } catch (e) {
+      if (!(e instanceof LoadError)) throw e;
+      t = undefined;
+    }
+    this.xsiTypes.set(key, t);
+    return t;
+  }
+
   /** Expanded names (`{ns}local`) of every global element, for lookups by name from a mapping. */
   elementNames(): string[] {
     return [...this.registry.element.keys()];
@@ -214,7 +240,7 @@ export class SchemaSet {
 
   private typeByName(q: QName, at: SNode): XsdType {
     if (q.ns === XSD_NS) {
-      if (q.local === 'anyType') return ANY_TYPE;
+      if (q.local === 'anyType' || q.local === 'ur-type') return ANY_TYPE;
       return this.builtin(q.local, at);
     }
     if (q.ns === SOAPENC_NS || q.ns === SOAPENC12_NS) {
@@ -228,7 +254,12 @@ export class SchemaSet {
   private soapEncType(local: string): XsdType | undefined {
     if (BUILTINS[local]) return this.builtin(local);
     if (local === 'base64') return this.builtin('base64Binary');
-    if (local === 'Array' || local === 'Struct') {
+    if (local === 'Array') {
+      // soapenc:Array itself: an array of any values (each typed by its xsi:type when encoded).
+      this.anyArray ??= { ...this.arrayOf(ANY_TYPE, 'item', undefined), name: { ns: SOAPENC_NS, local: 'Array' } };
+      return this.anyArray;
+    }
+    if (local === 'Struct') {
       const any: AnyParticle = { kind: 'any', namespaces: { mode: 'any' }, processContents: 'lax', min: 0, max: Infinity };
       return {
         kind: 'complex',
@@ -480,39 +511,48 @@ export class SchemaSet {
     }
   }
 
-  /** complexContent restriction of soapenc:Array: a list of items of the wsdl:arrayType. */
+  /**
+   * complexContent restriction of soapenc:Array: a list of items of the wsdl:arrayType
+   * (`xsd:string[]`, `tns:Item[]`, `tns:Item[][]` for an array of arrays), or of the type of the
+   * restriction's single repeating element. Multi-dimensional arrays (`xsd:int[,]`) are refused.
+   */
   private fillSoapArray(t: ComplexType, step: SNode, schema: SchemaDoc, particle: GroupParticle | undefined, uses: AttributeUse[]): void {
     let itemType: XsdType | undefined;
-    const findArrayType = (n: SNode): string | undefined => {
-      for (const a of n.nsAttrs) if (a.local === 'arrayType' && a.ns === WSDL_NS) return a.value;
+    let itemName = 'item';
+    const findArrayType = (n: SNode): { value: string; node: SNode } | undefined => {
+      for (const a of n.nsAttrs) if (a.local === 'arrayType' && a.ns === WSDL_NS) return { value: a.value, node: n };
       for (const c of n.children) {
         const v = findArrayType(c);
         if (v) return v;
       }
       return undefined;
     };
-    const arrayType = findArrayType(step);
-    const holder = step;
-    if (arrayType) {
-      const base = arrayType.replace(/(\[[0-9,\s]*\])+$/, '');
-      const dims = arrayType.slice(base.length);
-      const q = this.qname(holder, base, schema);
-      itemType = this.typeByName(q, holder);
-      // Arrays of arrays (T[][]): each item is itself a list; keep the inner level as an array type.
-      for (let i = (dims.match(/\[/g)?.length ?? 1) - 1; i > 0; i--) itemType = this.arrayOf(itemType, holder);
-    } else if (particle) {
-      const only = particle.items.length === 1 ? particle.items[0] : undefined;
-      if (only?.kind === 'element') itemType = only.decl.type;
+    const only = particle && particle.items.length === 1 ? particle.items[0] : undefined;
+    if (only?.kind === 'element') {
+      itemType = only.decl.type;
+      itemName = only.decl.name.local;
     }
-    const arr = this.arrayOf(itemType ?? ANY_TYPE, holder);
+    const arrayType = findArrayType(step);
+    if (arrayType) {
+      const value = arrayType.value.trim();
+      const base = value.replace(/(\[[0-9,\s]*\])+$/, '');
+      const dims = value.slice(base.length).match(/\[[0-9,\s]*\]/g) ?? [];
+      if (dims.some((d) => d.includes(',')))
+        throw new LoadError(arrayType.node.pos, `wsdl:arrayType="${value}" declares a multi-dimensional SOAP-ENC array, which the bridge does not support (arrays of arrays, T[][], are supported)`);
+      itemType = this.typeByName(this.qname(arrayType.node, base, schema), arrayType.node);
+      // Arrays of arrays (T[][]): each item is itself an array.
+      for (let i = dims.length - 1; i > 0; i--) itemType = this.arrayOf(itemType, 'item', step);
+    }
+    const arr = this.arrayOf(itemType ?? ANY_TYPE, itemName, step);
     t.content = arr.content;
+    t.soapArray = arr.soapArray;
     t.attributes = uses.filter((u) => u.name.ns !== SOAPENC_NS);
     t.anyAttribute = true;
     t.base = { kind: 'complex', name: { ns: SOAPENC_NS, local: 'Array' }, attributes: [], anyAttribute: true, content: { kind: 'empty' }, abstract: false };
   }
 
-  private arrayOf(item: XsdType, at: SNode): ComplexType {
-    const decl: ElementDecl = { name: { ns: '', local: 'item' }, type: item, nillable: true, abstract: false, global: false, pos: at.pos };
+  private arrayOf(item: XsdType, itemName: string, at: SNode | undefined): ComplexType {
+    const decl: ElementDecl = { name: { ns: '', local: itemName }, type: item, nillable: true, abstract: false, global: false, pos: at?.pos };
     return {
       kind: 'complex',
       attributes: [],
@@ -520,6 +560,8 @@ export class SchemaSet {
       content: { kind: 'elements', particle: { kind: 'sequence', items: [{ kind: 'element', decl, min: 0, max: Infinity }], min: 1, max: 1 }, mixed: false },
       abstract: false,
       base: { kind: 'complex', name: { ns: SOAPENC_NS, local: 'Array' }, attributes: [], anyAttribute: true, content: { kind: 'empty' }, abstract: false },
+      soapArray: { item: decl },
+      pos: at?.pos,
     };
   }
 

@@ -140,6 +140,12 @@ export interface ComplexType {
   pos?: SourcePos;
   /** Set when the type was built for an rpc message or a bare document message. */
   synthetic?: 'rpc' | 'bare';
+  /**
+   * A SOAP-encoded array (a restriction of soapenc:Array): its JSON form is a JSON array of
+   * `item` values. `item` is the member accessor (unqualified; its name is only what is
+   * written, readers take any name) typed by the wsdl:arrayType or the restriction's element.
+   */
+  soapArray?: { item: ElementDecl };
 }
 
 /** xs:anyType: any content, kept as XML in JSON. */
