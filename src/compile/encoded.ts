@@ -27,6 +27,8 @@ export const SOAP11_ENCODING = SOAPENC_NS;
 /** The xsi namespace of 1999 drafts, still written by old SOAP stacks. */
 const XSI_1999 = 'http://www.w3.org/1999/XMLSchema-instance';
 const ANY: XsdType = { kind: 'anyType' };
+/** xsi:type="soapenc:Struct": read like xs:anyType, but always as an object (`{}` when empty). */
+const STRUCT: XsdType = { kind: 'anyType' };
 const MAX_ERRORS = 100;
 const NCNAME = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
 
@@ -271,10 +273,9 @@ export class EncodedCodec {
         errors.push({ pointer: '', detail: `expected ${w.ns ? `{${w.ns}}` : ''}${w.local} in the SOAP Body, found nothing` });
         return { value: undefined, errors };
       }
-      if (wrapper.ns !== w.ns) {
-        errors.push({ pointer: '', detail: `expected ${w.ns ? `{${w.ns}}` : ''}${w.local} in the SOAP Body, found ${wrapper.ns ? `{${wrapper.ns}}` : ''}${wrapper.local}` });
-        return { value: undefined, errors };
-      }
+      // The wrapper's name is not checked: a request reached this operation by it, and servers
+      // answer in namespaces of their own (Delphi's `…-IewsServer`, none at all), as they name
+      // the response element as they like.
       const reader = new EncodedReader(this, s.src, tops, errors);
       const value = reader.object(wrapper, shape.type, shapeOf(shape.type), []);
       return { value, errors };
@@ -359,7 +360,7 @@ class EncodedReader {
     const q = resolveQNameIn(e, raw);
     if (!q) return undefined;
     // soapenc:Struct says only "a struct": its members carry their own xsi:types.
-    if ((q.ns === SOAPENC_NS || q.ns === SOAPENC12_NS) && q.local === 'Struct') return ANY;
+    if ((q.ns === SOAPENC_NS || q.ns === SOAPENC12_NS) && q.local === 'Struct') return STRUCT;
     return this.codec.typeNamed({ ns: normalizeNs(q.ns), local: q.local });
   }
 
@@ -381,7 +382,7 @@ class EncodedReader {
     try {
       const t = this.effectiveType(e, declared, fallback);
       if (t.kind === 'simple') return this.simpleValue(e, t, path);
-      if (t.kind === 'anyType') return this.untyped(e, path);
+      if (t.kind === 'anyType') return this.untyped(e, path, t === STRUCT);
       const shape = shapeOf(t);
       if (shape.kind === 'scalar') return this.simpleValue(e, shape.valueType!, path);
       if (shape.kind === 'array') return this.array(e, shape, path);
@@ -403,8 +404,8 @@ class EncodedReader {
   }
 
   /** No type known (xs:anyType without xsi:type): text, or a struct of its children by name. */
-  private untyped(e: XElem, path: (string | number)[]): unknown {
-    if (e.children.length === 0) return e.text;
+  private untyped(e: XElem, path: (string | number)[], struct: boolean): unknown {
+    if (e.children.length === 0) return struct ? {} : e.text;
     const counts = new Map<string, number>();
     for (const c of e.children) counts.set(c.local, (counts.get(c.local) ?? 0) + 1);
     const out: Record<string, unknown> = {};
