@@ -30,6 +30,11 @@ const ANY: XsdType = { kind: 'anyType' };
 /** xsi:type="soapenc:Struct": read like xs:anyType, but always as an object (`{}` when empty). */
 const STRUCT: XsdType = { kind: 'anyType' };
 const MAX_ERRORS = 100;
+/** Depth of values, multi-ref values included (the tokenizer bounds the depth of the XML itself). */
+const MAX_DEPTH = 256;
+/** Values one message may decode to: at least this many, or this many per element of the Body. */
+const MIN_VALUE_BUDGET = 100_000;
+const VALUES_PER_ELEMENT = 10;
 const NCNAME = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
 
 /** Looks up a named type of the bundle's schemas (for xsi:type); undefined when unknown. */
@@ -324,13 +329,20 @@ class EncodedReader {
     tops: XElem[],
     private readonly errors: Violation[],
   ) {
+    let elements = 0;
     const index = (e: XElem): void => {
+      elements++;
       const id = attrOf(e, '', 'id') ?? attrOf(e, SOAPENC12_NS, 'id');
       if (id !== undefined && !this.ids.has(id.trim())) this.ids.set(id.trim(), e);
       for (const c of e.children) index(c);
     };
     tops.forEach(index);
+    this.budget = Math.max(MIN_VALUE_BUDGET, VALUES_PER_ELEMENT * elements);
   }
+
+  /** Values left to decode: shared multi-ref values are repeated in JSON, so a small message could otherwise expand exponentially. */
+  private budget: number;
+  private depth = 0;
 
   private report(path: (string | number)[], detail: string): void {
     if (this.errors.length < MAX_ERRORS) this.errors.push({ pointer: path.length ? `/${path.join('/')}` : '', detail });
@@ -338,19 +350,23 @@ class EncodedReader {
 
   /** Follows href="#id" (SOAP 1.2: enc:ref="id"); undefined (reported) when it leads nowhere. */
   private deref(e: XElem, path: (string | number)[]): XElem | undefined {
-    const href = attrOf(e, '', 'href') ?? attrOf(e, SOAPENC12_NS, 'ref');
-    if (href === undefined) return e;
-    const id = href.trim().replace(/^#/, '');
-    const target = this.ids.get(id);
-    if (!target) {
-      this.report(path, `refers to "${href.trim()}", but no element of the Body has id "${id}"`);
-      return undefined;
+    const seen = new Set<XElem>();
+    for (let cur = e; ; ) {
+      const href = attrOf(cur, '', 'href') ?? attrOf(cur, SOAPENC12_NS, 'ref');
+      if (href === undefined) return cur;
+      seen.add(cur);
+      const id = href.trim().replace(/^#/, '');
+      const target = this.ids.get(id);
+      if (!target) {
+        this.report(path, `refers to "${href.trim()}", but no element of the Body has id "${id}"`);
+        return undefined;
+      }
+      if (this.active.has(target) || seen.has(target)) {
+        this.report(path, `refers to "${href.trim()}", which contains this reference: multi-ref values that refer to themselves cannot be written as JSON`);
+        return undefined;
+      }
+      cur = target;
     }
-    if (this.active.has(target)) {
-      this.report(path, `refers to "${href.trim()}", which contains this reference: multi-ref values that refer to themselves cannot be written as JSON`);
-      return undefined;
-    }
-    return this.deref(target, path);
   }
 
   /** The xsi:type of an element, resolved; undefined when absent or unknown. */
@@ -375,10 +391,19 @@ class EncodedReader {
 
   /** Decodes one accessor (an element, maybe a reference) of declared type `declared`. */
   value(el: XElem, declared: XsdType, path: (string | number)[], fallback?: XsdType): unknown {
+    if (--this.budget < 0) {
+      if (this.budget === -1) this.report(path, `multi-ref values expand to more values than the message can reasonably hold; refused`);
+      return null;
+    }
+    if (this.depth >= MAX_DEPTH) {
+      this.report(path, `values are nested (through multi-ref values) more than ${MAX_DEPTH} levels deep`);
+      return null;
+    }
     const e = this.deref(el, path);
     if (!e) return null;
     if (isNil(e) || isNil(el)) return null;
     this.active.add(e);
+    this.depth++;
     try {
       const t = this.effectiveType(e, declared, fallback);
       if (t.kind === 'simple') return this.simpleValue(e, t, path);
@@ -388,6 +413,7 @@ class EncodedReader {
       if (shape.kind === 'array') return this.array(e, shape, path);
       return this.object(e, t, shape, path);
     } finally {
+      this.depth--;
       this.active.delete(e);
     }
   }

@@ -227,6 +227,31 @@ describe('rpc/encoded', () => {
       assert.match(r.errors[0].detail, /refers to "#a", which contains this reference/);
     });
 
+    it('refuses references that only point at each other', () => {
+      const r = decodeEnvelope(operation(bundle, 'Add'), reply(`<ns1:AddResponse xmlns:ns1="${TNS}"><result href="#a"/></ns1:AddResponse><x id="a" href="#b"/><x id="b" href="#a"/>`));
+      assert.equal(r.errors.length, 1);
+      assert.match(r.errors[0].detail, /which contains this reference/);
+    });
+
+    it('bounds what shared multi-ref values expand to, and how deep they nest', () => {
+      // 40 levels, each referring twice to the next: 2^40 values if expanded blindly.
+      let refs = '';
+      for (let i = 0; i < 40; i++) refs += `<v id="n${i}" soapenc:root="0" xsi:type="soapenc:Struct"><l href="#n${i + 1}"/><r href="#n${i + 1}"/></v>`;
+      refs += `<v id="n40" xsi:type="xsd:int">1</v>`;
+      const op = operation(bundle, 'Inspect');
+      const started = Date.now();
+      const wide = decodeEnvelope(op, reply(`<ns1:InspectResponse xmlns:ns1="${TNS}"><value href="#n0"/></ns1:InspectResponse>${refs}`));
+      assert.ok(Date.now() - started < 5000);
+      assert.equal(wide.errors.length, 1);
+      assert.match(wide.errors[0].detail, /multi-ref values expand to more values than the message can reasonably hold/);
+      let chain = '';
+      for (let i = 0; i < 400; i++) chain += `<v id="c${i}" soapenc:root="0" xsi:type="soapenc:Struct"><next href="#c${i + 1}"/></v>`;
+      chain += `<v id="c400">end</v>`;
+      const deep = decodeEnvelope(op, reply(`<ns1:InspectResponse xmlns:ns1="${TNS}"><value href="#c0"/></ns1:InspectResponse>${chain}`));
+      assert.equal(deep.errors.length, 1);
+      assert.match(deep.errors[0].detail, /nested \(through multi-ref values\) more than 256 levels deep/);
+    });
+
     it('reports an href without its id', () => {
       const r = decodeEnvelope(operation(bundle, 'Add'), reply(`<ns1:AddResponse xmlns:ns1="${TNS}"><result href="#nowhere"/></ns1:AddResponse>`));
       assert.deepEqual(r.errors, [{ pointer: '/result', detail: 'refers to "#nowhere", but no element of the Body has id "nowhere"' }]);
