@@ -380,11 +380,18 @@ class EncodedReader {
     return this.codec.typeNamed({ ns: normalizeNs(q.ns), local: q.local });
   }
 
+  /** An element named by its SOAP-ENC type (`<soapenc:int>5</soapenc:int>`, SOAP 1.1 section 5.2). */
+  private namedBySoapEnc(e: XElem): XsdType | undefined {
+    if (e.ns !== SOAPENC_NS && e.ns !== SOAPENC12_NS) return undefined;
+    if (e.local === 'Struct') return STRUCT;
+    return this.codec.typeNamed({ ns: e.ns, local: e.local });
+  }
+
   /** The type a value is read as: the declared one, or what xsi:type names where that is allowed. */
   private effectiveType(e: XElem, declared: XsdType, fallback: XsdType | undefined): XsdType {
     if (declared.kind === 'simple') return declared;
     const x = this.xsiType(e);
-    if (declared.kind === 'anyType') return x ?? fallback ?? declared;
+    if (declared.kind === 'anyType') return x ?? this.namedBySoapEnc(e) ?? fallback ?? declared;
     if (x && x.kind === 'complex' && derivesFrom(x, declared)) return x;
     return declared;
   }

@@ -218,6 +218,17 @@ describe('rpc/encoded', () => {
       assert.deepEqual(s.value, { value: { sku: 'S', quantity: 1, price: 'INF', note: null } });
     });
 
+    it('reads elements named by their SOAP-ENC type, as array members and multi-ref values', () => {
+      const op = operation(bundle, 'Inspect');
+      const xml = reply(
+        `<ns1:InspectResponse xmlns:ns1="${TNS}"><value xsi:type="soapenc:Array" soapenc:arrayType="xsd:anyType[3]"><soapenc:int>5</soapenc:int><soapenc:boolean>1</soapenc:boolean><x href="#s"/></value></ns1:InspectResponse>` +
+          `<soapenc:string id="s">shared</soapenc:string>`,
+      );
+      const r = decodeEnvelope(op, xml);
+      assert.deepEqual(r.errors, []);
+      assert.deepEqual(r.value, { value: [5, true, 'shared'] });
+    });
+
     it('refuses a multi-ref cycle instead of looping', () => {
       const op = operation(bundle, 'Inspect');
       const xml = reply(`<ns1:InspectResponse xmlns:ns1="${TNS}"><value href="#a"/></ns1:InspectResponse><v id="a" soapenc:root="0" xsi:type="soapenc:Struct"><self href="#a"/></v>`);
