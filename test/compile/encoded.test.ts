@@ -93,6 +93,24 @@ describe('rpc/encoded', () => {
     });
   });
 
+  describe('SOAP-ENC array types in literal messages', () => {
+    it('are JSON arrays too, written as <item> elements and read whatever their members are called', () => {
+      const tmp = tempDir('encoded-literal');
+      try {
+        const file = path.join(tmp.dir, 'legacy.wsdl');
+        fs.writeFileSync(file, fs.readFileSync(fixture('golden', 'encoded', 'legacy.wsdl'), 'utf8').replace(/use="encoded"/g, 'use="literal"'));
+        const op = operation(compileFixture(file), 'ListItems');
+        assert.equal(op.model.input.encoded, false);
+        assert.equal(bodyXml(op, { skus: ['a', 'b'] }), '<tns:ListItems><skus><item>a</item><item>b</item></skus></tns:ListItems>');
+        const r = decodeEnvelope(op, reply(`<ns1:ListItemsResponse xmlns:ns1="${TNS}"><items><Item><sku>S</sku><quantity>1</quantity><price>2</price><note xsi:nil="true"/></Item></items></ns1:ListItemsResponse>`));
+        assert.deepEqual(r.errors, []);
+        assert.deepEqual(r.value, { items: [{ sku: 'S', quantity: 1, price: 2, note: null }] });
+      } finally {
+        tmp.remove();
+      }
+    });
+  });
+
   describe('writing', () => {
     it('writes the wrapper in the soap:body namespace with encodingStyle, unqualified parts with xsi:type', () => {
       const env = operation(bundle, 'Add').encodeRequest({ a: 2, b: -3 });
