@@ -59,6 +59,13 @@ export interface CompileOptions {
   env?: NodeJS.ProcessEnv;
 }
 
+/**
+ * Distinct message schemas above which validators are compiled on first use rather than at
+ * load: ajv takes 5 to 15 ms per message schema, so a WSDL of a few hundred operations would
+ * spend seconds of its start-up on them (see README, Performance).
+ */
+export const LAZY_VALIDATORS_ABOVE = 100;
+
 interface BundleSource {
   dir: string;
   wsdlFile?: string;
@@ -133,9 +140,14 @@ function compile(src: BundleSource, options: CompileOptions): BundleResult {
 
   const ajv = createAjv();
   const schema = schemaBuilder.document();
-  ajv.addSchema(schema);
+  // Not checked against the meta-schema: the document is generated here (and checking it costs
+  // a tenth of the load of a big WSDL).
+  ajv.addSchema(schema, undefined, undefined, false);
   const validator = (def: string): ValidateFunction => ajv.getSchema(`${schemaBuilder.id}#/$defs/${def}`)!;
 
+  // Validators are compiled at load (a schema ajv cannot compile disables its operation there)
+  // unless the WSDL is big: then each is compiled on first use. See README, Performance.
+  const lazy = new Set([...defs.values()].flatMap((d) => (d.output ? [d.input, d.output] : [d.input]))).size > LAZY_VALIDATORS_ABOVE;
   const operations = new Map<string, CompiledOperation>();
   const all: CompiledOperation[] = [];
   const soapOperations = new Map<SoapVersion, Map<string, CompiledOperation[]>>();
@@ -144,7 +156,7 @@ function compile(src: BundleSource, options: CompileOptions): BundleResult {
     if (!d) continue;
     let op: CompiledOperation;
     try {
-      op = compileOperation(m, d, validator, codec, mc.settings(m));
+      op = compileOperation(m, d, validator, codec, mc.settings(m), lazy);
     } catch (e) {
       diags.warn(m.pos, `operation ${m.name} is disabled: its validators do not compile (${(e as Error).message})`);
       continue;

@@ -156,9 +156,14 @@ function dispatchKeyOf(input: MessageShape): string {
   return first?.kind === 'element' ? clark(first.decl.name) : '';
 }
 
-export function compileOperation(m: OperationModel, defs: { input: string; output?: string }, validator: (def: string) => ValidateFunction, codec: Codecs, settings: OperationSettings): CompiledOperation {
-  const validateIn = validator(defs.input);
-  const validateOut = defs.output ? validator(defs.output) : undefined;
+/**
+ * `validator` gives the compiled validator of a `$defs` entry. With `lazy`, each of the
+ * operation's two validators is compiled when first used (and kept): ajv needs several
+ * milliseconds per schema, which a WSDL of thousands of operations cannot pay at start-up.
+ */
+export function compileOperation(m: OperationModel, defs: { input: string; output?: string }, validator: (def: string) => ValidateFunction, codec: Codecs, settings: OperationSettings, lazy = false): CompiledOperation {
+  let validateIn = lazy ? undefined : validator(defs.input);
+  let validateOut = lazy || !defs.output ? undefined : validator(defs.output);
   const writeRequest = envelopeWriter(m.soapVersion, m.input, codec, settings.headerElements);
   const writeResponse = envelopeWriter(m.soapVersion, m.output, codec);
   const readRequest = bodyReader(m.input, codec.decoders.complexType(m.input.type));
@@ -179,11 +184,13 @@ export function compileOperation(m: OperationModel, defs: { input: string; outpu
     inputDef: defs.input,
     outputDef: defs.output,
     validateInput(value) {
-      return validateIn(value) ? undefined : violationsOf(validateIn.errors);
+      const v = (validateIn ??= validator(defs.input));
+      return v(value) ? undefined : violationsOf(v.errors);
     },
     validateOutput(value) {
-      if (!validateOut) return undefined;
-      return validateOut(value) ? undefined : violationsOf(validateOut.errors);
+      if (!defs.output) return undefined;
+      const v = (validateOut ??= validator(defs.output));
+      return v(value) ? undefined : violationsOf(v.errors);
     },
     encodeRequest: writeRequest,
     encodeResponse: writeResponse,
