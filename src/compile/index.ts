@@ -138,16 +138,22 @@ function compile(src: BundleSource, options: CompileOptions): BundleResult {
   const soapFacade = mapping.restBackend !== undefined;
   const chosen = mc.restModels((m) => defs.has(m));
 
-  const ajv = createAjv();
-  const schema = schemaBuilder.document();
-  // Not checked against the meta-schema: the document is generated here (and checking it costs
-  // a tenth of the load of a big WSDL).
-  ajv.addSchema(schema, undefined, undefined, false);
-  const validator = (def: string): ValidateFunction => ajv.getSchema(`${schemaBuilder.id}#/$defs/${def}`)!;
-
   // Validators are compiled at load (a schema ajv cannot compile disables its operation there)
-  // unless the WSDL is big: then each is compiled on first use. See README, Performance.
+  // unless the WSDL is big: then each is compiled on first use, and the document is given to ajv
+  // then too (ajv walks all of it). See README, Performance.
   const lazy = new Set([...defs.values()].flatMap((d) => (d.output ? [d.input, d.output] : [d.input]))).size > LAZY_VALIDATORS_ABOVE;
+  const schema = schemaBuilder.document();
+  const ajv = createAjv();
+  let schemaAdded = false;
+  const bundleAjv = (): typeof ajv => {
+    // Not checked against the meta-schema: the document is generated here, and checking it
+    // costs a tenth of the load of a big WSDL.
+    if (!schemaAdded) ajv.addSchema(schema, undefined, undefined, false);
+    schemaAdded = true;
+    return ajv;
+  };
+  if (!lazy) bundleAjv();
+  const validator = (def: string): ValidateFunction => bundleAjv().getSchema(`${schemaBuilder.id}#/$defs/${def}`)!;
   const operations = new Map<string, CompiledOperation>();
   const all: CompiledOperation[] = [];
   const soapOperations = new Map<SoapVersion, Map<string, CompiledOperation[]>>();
@@ -177,7 +183,7 @@ function compile(src: BundleSource, options: CompileOptions): BundleResult {
     diags.error(docs.wsdls[0].node.pos, disabled ? 'no operation of the WSDL could be compiled (see the warnings above for each)' : 'the SOAP bindings of the WSDL define no operation');
   }
   if (diags.hasErrors) return { diagnostics: diags.list };
-  const { router, routes } = mc.finish(all, operations, ajv, schema, codec, name, restFacade, soapFacade);
+  const { router, routes } = mc.finish(all, operations, bundleAjv, schema, codec, name, restFacade, soapFacade);
   if (diags.hasErrors) return { diagnostics: diags.list };
   const files = [...docs.files];
   if (loaded.file) files.push(loaded.file);

@@ -158,16 +158,23 @@ function dispatchKeyOf(input: MessageShape): string {
 
 /**
  * `validator` gives the compiled validator of a `$defs` entry. With `lazy`, each of the
- * operation's two validators is compiled when first used (and kept): ajv needs several
- * milliseconds per schema, which a WSDL of thousands of operations cannot pay at start-up.
+ * operation's validators, envelope writers and Body readers is compiled when first used (and
+ * kept): ajv needs several milliseconds per schema, and each generated decoder is a function
+ * for V8 to compile, which a WSDL of thousands of operations cannot pay at start-up.
  */
 export function compileOperation(m: OperationModel, defs: { input: string; output?: string }, validator: (def: string) => ValidateFunction, codec: Codecs, settings: OperationSettings, lazy = false): CompiledOperation {
   let validateIn = lazy ? undefined : validator(defs.input);
   let validateOut = lazy || !defs.output ? undefined : validator(defs.output);
-  const writeRequest = envelopeWriter(m.soapVersion, m.input, codec, settings.headerElements);
-  const writeResponse = envelopeWriter(m.soapVersion, m.output, codec);
-  const readRequest = bodyReader(m.input, codec.decoders.complexType(m.input.type));
-  const readReply = bodyReader(m.output, m.output ? codec.decoders.complexType(m.output.type) : undefined);
+  // Lazily, the generated codecs too: they are built when a message of the operation is first met.
+  const later = <A extends unknown[], R>(make: () => (...args: A) => R): ((...args: A) => R) => {
+    if (!lazy) return make();
+    let f: ((...args: A) => R) | undefined;
+    return (...args) => (f ??= make())(...args);
+  };
+  const writeRequest = later(() => envelopeWriter(m.soapVersion, m.input, codec, settings.headerElements));
+  const writeResponse = later(() => envelopeWriter(m.soapVersion, m.output, codec));
+  const readRequest = later(() => bodyReader(m.input, codec.decoders.complexType(m.input.type)));
+  const readReply = later(() => bodyReader(m.output, m.output ? codec.decoders.complexType(m.output.type) : undefined));
   const faultDecoders = new Map<string, StreamDecoder>();
   for (const f of m.faults) if (f.element) faultDecoders.set(clark(f.element.name), codec.decoders.element(f.element));
 
