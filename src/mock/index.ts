@@ -145,9 +145,13 @@ function prepareReplies(answers: Map<CompiledOperation, MockAnswer>): Map<Compil
  */
 export function loadMock(wsdlFile: string, options: MockLoadOptions = {}): MockLoadResult {
   const compiled = compileWsdlFile(wsdlFile);
-  const diags: Diagnostic[] = [...compiled.diagnostics];
-  const bundle = compiled.bundle;
-  if (!bundle) return { diagnostics: diags };
+  if (!compiled.bundle) return { diagnostics: compiled.diagnostics };
+  return mockOf(compiled.bundle, options, compiled.diagnostics);
+}
+
+/** The mock of a bundle already compiled (`diagnostics`: those of its compilation, kept first). */
+export function mockOf(bundle: Bundle, options: MockLoadOptions = {}, diagnostics: Diagnostic[] = []): MockLoadResult {
+  const diags: Diagnostic[] = [...diagnostics];
   const ops = allOperations(bundle);
   const fixtures = options.fixtures ? readFixtures(options.fixtures, new Set(ops.map((o) => o.name)), diags) : new Map<string, Fixture>();
   const sampler = new Sampler([bundle.schema]);
