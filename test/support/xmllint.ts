@@ -13,6 +13,7 @@ import { END, EOF, START, TEXT, XmlStream } from '../../src/xml/stream';
 
 const XSD = 'http://www.w3.org/2001/XMLSchema';
 const WSDL = 'http://schemas.xmlsoap.org/wsdl/';
+const OLD_XSD = ['http://www.w3.org/1999/XMLSchema', 'http://www.w3.org/2000/10/XMLSchema'];
 
 export function xmllintAvailable(): boolean {
   const r = spawnSync('xmllint', ['--version'], { encoding: 'utf8', timeout: 10000 });
@@ -53,12 +54,21 @@ export function inlineSchemas(wsdlText: string): { tns: string; text: string }[]
   for (let t = s.next(); t !== EOF; t = s.next()) {
     if (t === START && s.ns === WSDL && s.local === 'types') inTypes = s.depth;
     else if (t === END && inTypes && s.depth < inTypes) inTypes = 0;
-    else if (t === START && inTypes && s.depth === inTypes + 1 && s.ns === XSD && s.local === 'schema') {
+    else if (t === START && inTypes && s.depth === inTypes + 1 && (s.ns === XSD || OLD_XSD.includes(s.ns)) && s.local === 'schema') {
       const tns = s.attr('', 'targetNamespace') ?? '';
-      out.push({ tns, text: captureWithScope(s) });
+      let text = captureWithScope(s);
+      // The loader reads the pre-2001 drafts' namespaces as XML Schema; libxml2 needs it said.
+      for (const old of OLD_XSD) text = text.split(`"${old}"`).join(`"${XSD}"`);
+      out.push({ tns, text });
     }
   }
   return out;
+}
+
+function rootOf(text: string): { ns: string; local: string; tns: string } {
+  const s = new XmlStream(text, { maxDepth: 100000 });
+  for (let t = s.next(); t !== EOF; t = s.next()) if (t === START) return { ns: s.ns, local: s.local, tns: s.attr('', 'targetNamespace') ?? '' };
+  return { ns: '', local: '', tns: '' };
 }
 
 /**
@@ -78,7 +88,13 @@ export function writeSchemas(bundle: Bundle, dir: string): string {
     fs.mkdirSync(path.dirname(target), { recursive: true });
     fs.copyFileSync(f, target);
     const text = fs.readFileSync(f, 'utf8');
-    if (!/<([\w.-]+:)?definitions[\s>]/.test(text)) continue;
+    const root = rootOf(text);
+    if (root.ns === XSD && root.local === 'schema') {
+      // A schema file the WSDL imports itself (wsdl:import): under the umbrella too.
+      byNs.set(root.tns, [...(byNs.get(root.tns) ?? []), path.relative(dir, target)]);
+      continue;
+    }
+    if (root.ns !== WSDL) continue;
     for (const schema of inlineSchemas(text)) {
       const file = path.join(path.dirname(target), `inline-schema-${++n}.xsd`);
       fs.writeFileSync(file, `<?xml version="1.0" encoding="UTF-8"?>\n${schema.text}\n`);
