@@ -26,6 +26,8 @@ interface Measure {
   ops: number;
   operations: number;
   loadMs: number;
+  /** CPU time (user + system) of the compile: steadier than wall time on a shared machine. */
+  cpuMs: number;
   heapMb: number;
   rssMb: number;
   fileKb: number;
@@ -37,15 +39,18 @@ function child(file: string, ops: number): void {
   if (!gc) throw new Error('run with --expose-gc');
   gc();
   const heapBefore = process.memoryUsage().heapUsed;
+  const cpu = process.cpuUsage();
   const started = performance.now();
   const result = compileWsdlFile(file);
   const loadMs = performance.now() - started;
+  const used = process.cpuUsage(cpu);
+  const cpuMs = (used.user + used.system) / 1000;
   const errors = result.diagnostics.filter((d) => d.severity === 'error');
   if (!result.bundle || errors.length) throw new Error(`${file} does not load: ${errors.map((e) => e.message).join('; ')}`);
   gc();
   const mem = process.memoryUsage();
   const operations = new Set(result.bundle.models.map((m) => m.name)).size;
-  const out: Measure = { ops, operations, loadMs, heapMb: (mem.heapUsed - heapBefore) / 2 ** 20, rssMb: mem.rss / 2 ** 20, fileKb: fs.statSync(file).size / 1024 };
+  const out: Measure = { ops, operations, loadMs, cpuMs, heapMb: (mem.heapUsed - heapBefore) / 2 ** 20, rssMb: mem.rss / 2 ** 20, fileKb: fs.statSync(file).size / 1024 };
   process.stdout.write(JSON.stringify(out) + '\n');
   // Keeps the bundle alive until it was measured.
   if (result.bundle.models.length === 0) process.exitCode = 3;
@@ -74,29 +79,32 @@ function main(argv: string[]): number {
         if (!best || m.loadMs < best.loadMs) best = m;
       }
       results.push(best!);
-      process.stderr.write(`  ${ops} operations: ${best!.loadMs.toFixed(0)} ms\n`);
+      process.stderr.write(`  ${ops} operations: ${best!.loadMs.toFixed(0)} ms (CPU ${best!.cpuMs.toFixed(0)} ms)\n`);
     }
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
-  console.log(`\nbig WSDL load (node ${process.version}, ${os.cpus().length} CPUs, ${os.cpus()[0]?.model ?? '?'}; best of ${profile ? 1 : RUNS}, each in a fresh process)\n`);
-  console.log('| operations | WSDL KiB | load ms | ms per operation | heap MiB (after gc) | KiB heap per operation | RSS MiB |');
-  console.log('| ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  const load = os.loadavg().map((l) => l.toFixed(1)).join(' ');
+  console.log(`\nbig WSDL load (node ${process.version}, ${os.cpus().length} CPUs, ${os.cpus()[0]?.model ?? '?'}, load average ${load}; best of ${profile ? 1 : RUNS}, each in a fresh process)\n`);
+  console.log('| operations | WSDL KiB | load ms | CPU ms | ms per operation | heap MiB (after gc) | KiB heap per operation | RSS MiB |');
+  console.log('| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
   for (const m of results) {
-    console.log(`| ${m.ops} | ${m.fileKb.toFixed(0)} | ${m.loadMs.toFixed(0)} | ${(m.loadMs / m.ops).toFixed(3)} | ${m.heapMb.toFixed(1)} | ${((m.heapMb * 1024) / m.ops).toFixed(1)} | ${m.rssMb.toFixed(0)} |`);
+    console.log(`| ${m.ops} | ${m.fileKb.toFixed(0)} | ${m.loadMs.toFixed(0)} | ${m.cpuMs.toFixed(0)} | ${(m.loadMs / m.ops).toFixed(3)} | ${m.heapMb.toFixed(1)} | ${((m.heapMb * 1024) / m.ops).toFixed(1)} | ${m.rssMb.toFixed(0)} |`);
   }
   const small = results[0];
   const large = results[results.length - 1];
   let ok = true;
   if (results.length > 1) {
     const ratio = large.loadMs / large.ops / (small.loadMs / small.ops);
+    const cpuRatio = large.cpuMs / large.ops / (small.cpuMs / small.ops);
     const heapRatio = large.heapMb / large.ops / (small.heapMb / small.ops);
-    console.log(`\nper-operation time ${large.ops} vs ${small.ops}: ${ratio.toFixed(2)}× (1.0 is linear; ${ratio <= 1.5 ? 'linear' : 'NOT linear'}), per-operation heap ${heapRatio.toFixed(2)}×`);
+    console.log(`\nper-operation time ${large.ops} vs ${small.ops}: ${ratio.toFixed(2)}× wall, ${cpuRatio.toFixed(2)}× CPU (1.0 is linear; ${Math.max(ratio, cpuRatio) <= 1.5 ? 'linear' : 'NOT linear'}), per-operation heap ${heapRatio.toFixed(2)}×`);
   }
   const target = results.find((m) => m.ops === TARGET_OPS);
   if (target) {
     ok = target.loadMs < TARGET_MS;
-    console.log(`target: a ${TARGET_OPS}-operation WSDL loads in under ${TARGET_MS} ms: ${target.loadMs.toFixed(0)} ms, ${ok ? 'MET' : 'MISSED'}`);
+    console.log(`target: a ${TARGET_OPS}-operation WSDL loads in under ${TARGET_MS} ms: ${target.loadMs.toFixed(0)} ms (CPU ${target.cpuMs.toFixed(0)} ms), ${ok ? 'MET' : 'MISSED'}`);
+    if (!ok && target.cpuMs < TARGET_MS) console.log(`  (the CPU time is under the target: the machine is busy, load average ${load})`);
   }
   return ok ? 0 : 1;
 }
