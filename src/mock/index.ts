@@ -146,7 +146,9 @@ function prepareReplies(answers: Map<CompiledOperation, MockAnswer>): Map<Compil
 export function loadMock(wsdlFile: string, options: MockLoadOptions = {}): MockLoadResult {
   const compiled = compileWsdlFile(wsdlFile);
   if (!compiled.bundle) return { diagnostics: compiled.diagnostics };
-  return mockOf(compiled.bundle, options, compiled.diagnostics);
+  // The REST facade's warning about a missing soap:address does not concern a mock, which is the endpoint.
+  const relevant = compiled.diagnostics.filter((d) => !(d.severity === 'warning' && d.message.includes(': no SOAP endpoint (')));
+  return mockOf(compiled.bundle, options, relevant);
 }
 
 /** The mock of a bundle already compiled (`diagnostics`: those of its compilation, kept first). */

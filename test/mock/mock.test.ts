@@ -250,6 +250,20 @@ describe('soap-bridge mock fixtures', function () {
     assert.equal(txt.severity, 'warning');
   });
 
+  it('mocks a WSDL without soap:address, without the REST facade\'s warning about it', async () => {
+    const file = path.join(tmp.dir, 'no-address.wsdl');
+    fs.writeFileSync(file, fs.readFileSync(wsdlOf('calculator'), 'utf8').replace(/<soap(12)?:address[^>]*>/g, ''));
+    const { mock, running, diagnostics } = await startMock(file, { port: 0, host: '127.0.0.1', logger: quiet() });
+    try {
+      assert.deepEqual(diagnostics, []);
+      const op = allOperations(mock.bundle)[0];
+      const r = await call(running.url, op, op.encodeRequest({ intA: 1, intB: 1 }));
+      assert.equal(r.status, 200);
+    } finally {
+      await running.close();
+    }
+  });
+
   it('startMock throws MockLoadError with the diagnostics and listens on nothing', async () => {
     const dir = fixtures({ 'Nope.json': '{}' });
     await assert.rejects(startMock(wsdlOf('calculator'), { fixtures: dir, port: 0, host: '127.0.0.1', logger: quiet() }), (e: unknown) => e instanceof MockLoadError && e.diagnostics.some((d) => d.message.includes('"Nope"')));
