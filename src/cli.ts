@@ -184,6 +184,57 @@ export function init(file: string, flags: Omit<InitOptions, 'wsdl'>): number {
   return 0;
 }
 
+export interface MockFlags {
+  port?: string;
+  host?: string;
+  fixtures?: string;
+  logLevel?: string;
+}
+
+/**
+ * `soap-bridge mock FILE.wsdl`: serves the mock until SIGTERM/SIGINT, then exits 0. Load problems
+ * are printed as `file:line:col message` on stderr; one that stops the mock exits 2.
+ */
+export async function mock(file: string, flags: MockFlags): Promise<void> {
+  // PORT, HOST, LOG_LEVEL, MAX_BODY_BYTES and SHUTDOWN_GRACE_MS as for serve; the host defaults to loopback.
+  const config = loadConfig({ port: flags.port, host: flags.host ?? process.env.HOST ?? '127.0.0.1', logLevel: flags.logLevel });
+  const { createLogger } = require('./log') as typeof import('./log');
+  const { startMock, MockLoadError } = require('./mock') as typeof import('./mock');
+  const logger = createLogger({ level: config.logLevel });
+  let started: Awaited<ReturnType<typeof startMock>>;
+  try {
+    started = await startMock(file, { fixtures: flags.fixtures, port: config.port, host: config.host, logger, maxBodyBytes: config.maxBodyBytes, graceMs: config.shutdownGraceMs });
+  } catch (e) {
+    if (!(e instanceof MockLoadError)) throw e;
+    for (const d of e.diagnostics) process.stderr.write(formatDiagnostic(d) + '\n');
+    process.stderr.write(`soap-bridge mock: ${e.message}\n`);
+    process.exit(2);
+  }
+  for (const d of started.diagnostics) process.stderr.write(formatDiagnostic(d) + '\n');
+  const { mock: m, running } = started;
+  const answers = [...m.answers.values()];
+  const count = (source: string): number => new Set(answers.filter((a) => a.source === source).map((a) => a.operation)).size;
+  logger.info('mock listening', {
+    url: running.url,
+    wsdl: path.resolve(file),
+    contract: `${running.url}/?wsdl`,
+    soapVersions: [...m.bundle.soapOperations.keys()],
+    operations: new Set(answers.map((a) => a.operation)).size,
+    samples: count('sample'),
+    fixtures: count('fixture'),
+    oneWay: count('one-way'),
+    withoutReply: count('none'),
+  });
+  const stop = async (signal: string): Promise<void> => {
+    logger.info('signal received', { signal });
+    await running.close();
+    logger.info('stopped');
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+  process.once('SIGINT', () => void stop('SIGINT'));
+}
+
 export function buildProgram(): Command {
   const program = new Command();
   program.name('soap-bridge').description('JSON in front of SOAP services, and SOAP in front of JSON services, driven by the WSDL').showHelpAfterError();
@@ -230,6 +281,18 @@ export function buildProgram(): Command {
     .option('--force', 'write into a folder that is not empty (files of the same name are replaced)')
     .action((file: string, flags: { out?: string; name?: string; force?: boolean }) => {
       process.exitCode = init(file, flags);
+    });
+
+  program
+    .command('mock')
+    .description('serve a mock SOAP endpoint for a WSDL: every operation answers a schema-valid sample reply (or a fixture)')
+    .argument('<wsdl>', 'the WSDL file')
+    .option('--port <n>', 'port to listen on (env PORT, default 8080; 0 for any free port)')
+    .option('--host <h>', 'address to listen on (env HOST, default 127.0.0.1)')
+    .option('--fixtures <dir>', 'folder of <Operation>.json files: the JSON form of the reply an operation answers with')
+    .addOption(new Option('--log-level <level>', 'log level (env LOG_LEVEL, default info)'))
+    .action(async (file: string, flags: MockFlags) => {
+      await mock(file, flags);
     });
 
   return program;

@@ -60,6 +60,13 @@ export interface CompileOptions {
   env?: NodeJS.ProcessEnv;
 }
 
+/**
+ * Distinct message schemas above which validators are compiled on first use rather than at
+ * load: ajv takes 5 to 15 ms per message schema, so a WSDL of a few hundred operations would
+ * spend seconds of its start-up on them (see README, Performance).
+ */
+export const LAZY_VALIDATORS_ABOVE = 100;
+
 interface BundleSource {
   dir: string;
   wsdlFile?: string;
@@ -137,11 +144,22 @@ function compile(src: BundleSource, options: CompileOptions): BundleResult {
   const soapFacade = mapping.restBackend !== undefined;
   const chosen = mc.restModels((m) => defs.has(m));
 
-  const ajv = createAjv();
+  // Validators are compiled at load (a schema ajv cannot compile disables its operation there)
+  // unless the WSDL is big: then each is compiled on first use, and the document is given to ajv
+  // then too (ajv walks all of it). See README, Performance.
+  const lazy = new Set([...defs.values()].flatMap((d) => (d.output ? [d.input, d.output] : [d.input]))).size > LAZY_VALIDATORS_ABOVE;
   const schema = schemaBuilder.document();
-  ajv.addSchema(schema);
-  const validator = (def: string): ValidateFunction => ajv.getSchema(`${schemaBuilder.id}#/$defs/${def}`)!;
-
+  const ajv = createAjv();
+  let schemaAdded = false;
+  const bundleAjv = (): typeof ajv => {
+    // Not checked against the meta-schema: the document is generated here, and checking it
+    // costs a tenth of the load of a big WSDL.
+    if (!schemaAdded) ajv.addSchema(schema, undefined, undefined, false);
+    schemaAdded = true;
+    return ajv;
+  };
+  if (!lazy) bundleAjv();
+  const validator = (def: string): ValidateFunction => bundleAjv().getSchema(`${schemaBuilder.id}#/$defs/${def}`)!;
   const operations = new Map<string, CompiledOperation>();
   const all: CompiledOperation[] = [];
   const soapOperations = new Map<SoapVersion, Map<string, CompiledOperation[]>>();
@@ -150,7 +168,7 @@ function compile(src: BundleSource, options: CompileOptions): BundleResult {
     if (!d) continue;
     let op: CompiledOperation;
     try {
-      op = compileOperation(m, d, validator, codec, mc.settings(m));
+      op = compileOperation(m, d, validator, codec, mc.settings(m), lazy);
     } catch (e) {
       diags.warn(m.pos, `operation ${m.name} is disabled: its validators do not compile (${(e as Error).message})`);
       continue;
@@ -171,7 +189,7 @@ function compile(src: BundleSource, options: CompileOptions): BundleResult {
     diags.error(docs.wsdls[0].node.pos, disabled ? 'no operation of the WSDL could be compiled (see the warnings above for each)' : 'the SOAP bindings of the WSDL define no operation');
   }
   if (diags.hasErrors) return { diagnostics: diags.list };
-  const { router, routes } = mc.finish(all, operations, ajv, schema, codec, name, restFacade, soapFacade);
+  const { router, routes } = mc.finish(all, operations, bundleAjv, schema, codec, name, restFacade, soapFacade);
   if (diags.hasErrors) return { diagnostics: diags.list };
   const files = [...docs.files];
   if (loaded.file) files.push(loaded.file);

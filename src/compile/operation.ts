@@ -173,13 +173,25 @@ function dispatchKeyOf(input: MessageShape): string {
   return first?.kind === 'element' ? clark(first.decl.name) : '';
 }
 
-export function compileOperation(m: OperationModel, defs: { input: string; output?: string }, validator: (def: string) => ValidateFunction, codec: Codecs, settings: OperationSettings): CompiledOperation {
-  const validateIn = validator(defs.input);
-  const validateOut = defs.output ? validator(defs.output) : undefined;
-  const writeRequest = envelopeWriter(m.soapVersion, m.input, codec, settings.headerElements);
-  const writeResponse = envelopeWriter(m.soapVersion, m.output, codec);
-  const readRequest = bodyReader(m.input, codec.decoders.complexType(m.input.type), codec);
-  const readReply = bodyReader(m.output, m.output ? codec.decoders.complexType(m.output.type) : undefined, codec);
+/**
+ * `validator` gives the compiled validator of a `$defs` entry. With `lazy`, each of the
+ * operation's validators, envelope writers and Body readers is compiled when first used (and
+ * kept): ajv needs several milliseconds per schema, and each generated decoder is a function
+ * for V8 to compile, which a WSDL of thousands of operations cannot pay at start-up.
+ */
+export function compileOperation(m: OperationModel, defs: { input: string; output?: string }, validator: (def: string) => ValidateFunction, codec: Codecs, settings: OperationSettings, lazy = false): CompiledOperation {
+  let validateIn = lazy ? undefined : validator(defs.input);
+  let validateOut = lazy || !defs.output ? undefined : validator(defs.output);
+  // Lazily, the generated codecs too: they are built when a message of the operation is first met.
+  const later = <A extends unknown[], R>(make: () => (...args: A) => R): ((...args: A) => R) => {
+    if (!lazy) return make();
+    let f: ((...args: A) => R) | undefined;
+    return (...args) => (f ??= make())(...args);
+  };
+  const writeRequest = later(() => envelopeWriter(m.soapVersion, m.input, codec, settings.headerElements));
+  const writeResponse = later(() => envelopeWriter(m.soapVersion, m.output, codec));
+  const readRequest = later(() => bodyReader(m.input, codec.decoders.complexType(m.input.type), codec));
+  const readReply = later(() => bodyReader(m.output, m.output ? codec.decoders.complexType(m.output.type) : undefined, codec));
   const faultDecoders = new Map<string, StreamDecoder>();
   for (const f of m.faults) if (f.element) faultDecoders.set(clark(f.element.name), codec.decoders.element(f.element));
 
@@ -196,11 +208,13 @@ export function compileOperation(m: OperationModel, defs: { input: string; outpu
     inputDef: defs.input,
     outputDef: defs.output,
     validateInput(value) {
-      return validateIn(value) ? undefined : violationsOf(validateIn.errors);
+      const v = (validateIn ??= validator(defs.input));
+      return v(value) ? undefined : violationsOf(v.errors);
     },
     validateOutput(value) {
-      if (!validateOut) return undefined;
-      return validateOut(value) ? undefined : violationsOf(validateOut.errors);
+      if (!defs.output) return undefined;
+      const v = (validateOut ??= validator(defs.output));
+      return v(value) ? undefined : violationsOf(v.errors);
     },
     encodeRequest: writeRequest,
     encodeResponse: writeResponse,

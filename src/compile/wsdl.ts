@@ -43,6 +43,7 @@ export class WsdlCompiler {
   private readonly messages = new Map<string, Indexed>();
   private readonly portTypes = new Map<string, Indexed>();
   private readonly bindings = new Map<string, Indexed>();
+  private readonly portTypeIndex = new Map<SNode, Map<string, SNode[]>>();
   /** binding key -> soap:address of the first port that uses it. */
   private readonly addresses = new Map<string, string>();
   /** Namespace prefixes as the WSDL's authors wrote them, for readable envelopes. */
@@ -132,7 +133,7 @@ export class WsdlCompiler {
     if (!name) throw new LoadError(bop.pos, 'wsdl:operation needs a name');
     const bInput = firstChild(bop, WSDL_NS, 'input');
     const bOutput = firstChild(bop, WSDL_NS, 'output');
-    const candidates = childrenNamed(portType.node, WSDL_NS, 'operation').filter((o) => attr(o, 'name') === name);
+    const candidates = this.portTypeOperations(portType.node).get(name) ?? [];
     const pop =
       candidates.length > 1
         ? candidates.find((o) => attr(firstChild(o, WSDL_NS, 'input') ?? o, 'name') === (bInput && attr(bInput, 'name'))) ?? candidates[0]
@@ -173,6 +174,20 @@ export class WsdlCompiler {
       documentation: docNode?.text.replace(/\s+/g, ' ').trim() || undefined,
       pos: bop.pos,
     };
+  }
+
+  /** A portType's operations by name, indexed once: a linear search per operation made big WSDLs quadratic. */
+  private portTypeOperations(node: SNode): Map<string, SNode[]> {
+    let byName = this.portTypeIndex.get(node);
+    if (!byName) {
+      byName = new Map();
+      for (const o of childrenNamed(node, WSDL_NS, 'operation')) {
+        const n = attr(o, 'name');
+        if (n !== undefined) byName.set(n, [...(byName.get(n) ?? []), o]);
+      }
+      this.portTypeIndex.set(node, byName);
+    }
+    return byName;
   }
 
   private lookupMessage(ref: SNode): Indexed {

@@ -173,9 +173,9 @@ export class MappingCompiler {
 
   // ---- phase 2: with the compiled operations and the bundle's ajv -------------------------------
 
-  private checker(ajv: Ajv2020, view: SchemaView): (schema: JsonSchema, value: unknown) => string[] {
+  private checker(ajv: () => Ajv2020, view: SchemaView): (schema: JsonSchema, value: unknown) => string[] {
     return (schema, value) => {
-      const validate = ajv.compile(view.absolute(schema));
+      const validate = ajv().compile(view.absolute(schema));
       if (validate(value)) return [];
       return violationsOf(validate.errors).map((v) => (v.pointer ? `${v.pointer} ${v.detail}` : v.detail));
     };
@@ -186,7 +186,7 @@ export class MappingCompiler {
   }
 
   /** Policies of every compiled operation, and the REST facade's routes. */
-  finish(all: CompiledOperation[], rest: Map<string, CompiledOperation>, ajv: Ajv2020, doc: JsonSchema, codec: Codecs, service: string, restFacade: boolean, soapFacade: boolean): { router: Router<ApiRoute>; routes: RouteDescription[] } {
+  finish(all: CompiledOperation[], rest: Map<string, CompiledOperation>, ajv: () => Ajv2020, doc: JsonSchema, codec: Codecs, service: string, restFacade: boolean, soapFacade: boolean): { router: Router<ApiRoute>; routes: RouteDescription[] } {
     const view = new SchemaView(doc);
     const check = this.checker(ajv, view);
     this.bundleFaults = compileFaultRules(this.mapping.faults, ['faults'], undefined, { where: this.where, report: this.diags });
@@ -200,7 +200,7 @@ export class MappingCompiler {
       const ctx = this.transformContext(view, check, h.at, { label: 'SOAP header', defaultBody: false, outSchema: h.schema, outName: `element ${h.decl.name.local}`, params: { places: ['header', 'query'], pathNames: [] } });
       const before = this.diags.errors.length;
       const transform = compileTransform({ fields: h.spec.fields, value: h.spec.value, body: false }, ctx);
-      const block = headerBlock(h.decl, transform, ajv.compile(view.absolute(h.schema)), codec.encoders.elementEncoder(h.decl), h.spec.mustUnderstand ? '1' : undefined);
+      const block = headerBlock(h.decl, transform, ajv().compile(view.absolute(h.schema)), codec.encoders.elementEncoder(h.decl), h.spec.mustUnderstand ? '1' : undefined);
       // Problems of the rules themselves are reported already; what is left is the value as a whole.
       if (this.diags.errors.length === before) {
         for (const p of block.constantProblems ?? []) this.diags.error(this.where(h.at), `${formatPath(h.at)}: the header ${h.spec.element} is not valid: ${p.pointer ? `${p.pointer} ` : ''}${p.detail}`);

@@ -52,7 +52,7 @@ function actionOf(req: SoapRequest, version: SoapVersion): string | undefined {
 }
 
 /** Bytes -> the envelope's frame, read up to the start of the Body. */
-function openRequest(bundle: Bundle, req: SoapRequest, ctx: SoapCallContext): { s: XmlStream; version: SoapVersion; header?: XElem; src: string } {
+function openRequest(bundle: Bundle, req: SoapRequest, ctx: Pick<SoapCallContext, 'version'>): { s: XmlStream; version: SoapVersion; header?: XElem; src: string } {
   const announced = versionOfContentType(req.contentType);
   ctx.version = announced ?? '1.1';
   if (!announced) throw new BridgeError('UNSUPPORTED_MEDIA_TYPE', `Content-Type ${req.contentType ?? '(none)'} is not SOAP: send text/xml (SOAP 1.1) or application/soap+xml (SOAP 1.2)`);
@@ -202,8 +202,12 @@ async function callJsonService(op: CompiledOperation, input: unknown, ctx: SoapC
   }
 }
 
-/** The whole direction: a SOAP request in, the SOAP response (or a one-way acknowledgement) out. */
-export async function soapToRest(bundle: Bundle, req: SoapRequest, ctx: SoapCallContext): Promise<SoapReply> {
+/**
+ * The first half of the SOAP facade, shared with the mock (src/mock): the envelope read, its
+ * header blocks checked, the operation found, the input decoded and validated. Every refusal
+ * is a BridgeError; `ctx.version` and `ctx.operation` are set as soon as they are known.
+ */
+export function readSoapRequest(bundle: Bundle, req: SoapRequest, ctx: Pick<SoapCallContext, 'version' | 'operation'>): { op: CompiledOperation; version: SoapVersion; input: unknown } {
   const { s, version, header, src } = openRequest(bundle, req, ctx);
   checkHeaders(header, version);
   let op: CompiledOperation;
@@ -218,7 +222,13 @@ export async function soapToRest(bundle: Bundle, req: SoapRequest, ctx: SoapCall
   }
   const violations = mergeViolations(decoded.errors, op.validateInput(decoded.value));
   if (violations.length) throw refused(`the request breaks the input schema of ${op.name}`, violations, 'VALIDATION_FAILED');
-  const answer = backendOutput(op, await callJsonService(op, decoded.value, ctx));
+  return { op, version, input: decoded.value };
+}
+
+/** The whole direction: a SOAP request in, the SOAP response (or a one-way acknowledgement) out. */
+export async function soapToRest(bundle: Bundle, req: SoapRequest, ctx: SoapCallContext): Promise<SoapReply> {
+  const { op, version, input } = readSoapRequest(bundle, req, ctx);
+  const answer = backendOutput(op, await callJsonService(op, input, ctx));
   if (!op.model.output) return { status: 202, contentType: soapContentType(version), body: '' };
   const output = op.policy.restCall!.response.apply(answer);
   const wrong = op.validateOutput(output);

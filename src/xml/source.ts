@@ -3,9 +3,9 @@
  * where each element starts, so every load problem can be reported as file:line:col.
  * DTDs are refused (no entity of any kind is ever expanded).
  */
-import { SaxesParser, type SaxesTagNS } from 'saxes';
 import { LoadError } from '../compile/diagnostics';
 import { CharsetError, decodeXml } from './charset';
+import { EOF, END, START, TEXT, XmlError, XmlStream } from './stream';
 import type { QName, SourcePos } from '../model/xsd';
 
 export const XSD_NS = 'http://www.w3.org/2001/XMLSchema';
@@ -53,77 +53,65 @@ export function decodeXmlBytes(buf: Buffer, file: string): string {
   }
 }
 
-/** Parses XML text into an SNode tree. Throws LoadError with the position of the first problem. */
+/**
+ * Parses XML text into an SNode tree. Throws LoadError with the position of the first problem.
+ * Read with the runtime tokenizer (xml/stream.ts): as strict as saxes, which did this before,
+ * and about eight times faster, which is most of the load time of a WSDL of thousands of
+ * operations. Lines and columns are counted from the offsets, once, in one pass.
+ */
 export function parseSourceXml(text: string, file: string): SNode {
-  const parser = new SaxesParser({ xmlns: true, position: true, fileName: file });
+  // Line of each offset asked for, in increasing order (start tags come in document order).
+  let line = 1;
+  let lineStart = 0;
+  let nextNl = text.indexOf('\n');
+  const posAt = (offset: number): SourcePos => {
+    while (nextNl >= 0 && nextNl < offset) {
+      line++;
+      lineStart = nextNl + 1;
+      nextNl = text.indexOf('\n', lineStart);
+    }
+    return { file, line, col: offset - lineStart + 1 };
+  };
+  const failAt = (offset: number, message: string): LoadError => {
+    // An error may lie before the last start tag counted: count again from the top.
+    if (offset < lineStart) {
+      line = 1;
+      lineStart = 0;
+      nextNl = text.indexOf('\n');
+    }
+    return new LoadError(posAt(offset), message);
+  };
+  const s = new XmlStream(text, { maxDepth: 100_000 });
   const stack: SNode[] = [];
   let root: SNode | undefined;
-  let tagLine = 1;
-  let tagCol = 1;
-  let tagOffset = 0;
-  let failure: LoadError | undefined;
-  const fail = (line: number, col: number, message: string): void => {
-    if (!failure) failure = new LoadError({ file, line, col }, message);
-  };
-
-  parser.on('error', (err) => {
-    // saxes prefixes "file:line:col: "; keep only the message, we add our own position.
-    const msg = err.message.replace(/^.*?:\d+:\d+: /, '');
-    fail(parser.line, parser.column + 1, `not well-formed XML: ${msg}`);
-  });
-  parser.on('doctype', () => {
-    fail(parser.line, parser.column + 1, 'DTDs are not allowed (no DOCTYPE, no entity declarations)');
-  });
-  parser.on('opentagstart', (tag) => {
-    // saxes has consumed '<', the name and the character after it: step back to the '<'.
-    tagLine = parser.line;
-    tagCol = Math.max(1, parser.column - tag.name.length - 1);
-    tagOffset = parser.position - tag.name.length - 2;
-  });
-  parser.on('opentag', (tag: SaxesTagNS) => {
-    const parent = stack[stack.length - 1];
-    const parentScope = parent ? parent.scope : ROOT_SCOPE;
-    let scope = parentScope;
-    if (tag.ns && Object.keys(tag.ns).length > 0) {
-      scope = Object.create(parentScope) as Record<string, string>;
-      for (const [prefix, uri] of Object.entries(tag.ns)) scope[prefix] = normalizeNs(uri);
-    }
-    const node: SNode = {
-      ns: normalizeNs(tag.uri ?? ''),
-      local: tag.local ?? tag.name,
-      attrs: new Map(),
-      nsAttrs: [],
-      children: [],
-      text: '',
-      scope,
-      pos: { file, line: tagLine, col: tagCol },
-      offset: tagOffset,
-    };
-    for (const a of Object.values(tag.attributes)) {
-      if (a.prefix === 'xmlns' || a.name === 'xmlns') continue;
-      if (!a.uri) node.attrs.set(a.local, a.value);
-      else node.nsAttrs.push({ ns: normalizeNs(a.uri), local: a.local, value: a.value });
-    }
-    if (parent) parent.children.push(node);
-    else root = node;
-    stack.push(node);
-  });
-  parser.on('closetag', () => {
-    stack.pop();
-  });
-  const onText = (t: string): void => {
-    const top = stack[stack.length - 1];
-    if (top) top.text += t;
-  };
-  parser.on('text', onText);
-  parser.on('cdata', onText);
-
   try {
-    parser.write(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text).close();
+    for (let t = s.next(); t !== EOF; t = s.next()) {
+      if (t === START) {
+        const parent = stack[stack.length - 1];
+        let scope = parent ? parent.scope : ROOT_SCOPE;
+        if (s.decls) {
+          scope = Object.create(scope) as Record<string, string>;
+          for (const [prefix, uri] of s.decls) scope[prefix] = normalizeNs(uri);
+        }
+        const node: SNode = { ns: normalizeNs(s.ns), local: s.local, attrs: new Map(), nsAttrs: [], children: [], text: '', scope, pos: posAt(s.start), offset: s.start };
+        for (const a of s.attrs) {
+          if (!a.ns) node.attrs.set(a.local, a.value);
+          else node.nsAttrs.push({ ns: normalizeNs(a.ns), local: a.local, value: a.value });
+        }
+        if (parent) parent.children.push(node);
+        else root = node;
+        stack.push(node);
+      } else if (t === END) stack.pop();
+      else if (t === TEXT) {
+        const top = stack[stack.length - 1];
+        if (top) top.text += s.text;
+      }
+    }
   } catch (e) {
-    if (!failure) fail(parser.line, parser.column + 1, `not well-formed XML: ${(e as Error).message}`);
+    if (!(e instanceof XmlError)) throw e;
+    if (e.code === 'XML_DTD') throw failAt(e.offset, 'DTDs are not allowed (no DOCTYPE, no entity declarations)');
+    throw failAt(e.offset, `not well-formed XML: ${e.message}`);
   }
-  if (failure) throw failure;
   if (!root) throw new LoadError({ file, line: 1, col: 1 }, 'no root element');
   return root;
 }
