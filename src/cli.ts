@@ -90,7 +90,8 @@ export function validate(files: string[], flags: { services?: string; strict?: b
   const lines: string[] = [];
   if (files.length > 0) {
     for (const f of files) {
-      const result = compileWsdlFile(f);
+      // Eager: `validate` builds every validator, whatever the WSDL's size, to report what does not compile.
+      const result = compileWsdlFile(f, { eager: true });
       const n = printDiagnostics(result.diagnostics, strict);
       errors += n.errors;
       warnings += n.warnings;
@@ -98,7 +99,7 @@ export function validate(files: string[], flags: { services?: string; strict?: b
     }
   } else {
     const dir = flags.services ?? process.env.SERVICES_DIR ?? './wsdl';
-    const { bundles, diagnostics } = compileServices(dir);
+    const { bundles, diagnostics } = compileServices(dir, { eager: true });
     const n = printDiagnostics(diagnostics, strict);
     errors += n.errors;
     warnings += n.warnings;

@@ -6,6 +6,7 @@ import cluster from 'node:cluster';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { compileServices, type Bundle } from './compile';
+import { warmUp } from './compile/warm';
 import type { Config } from './config';
 import { createRequestListener, ServiceRegistry, type AppState } from './http/app';
 import { Metrics } from './http/metrics';
@@ -50,6 +51,16 @@ export function loadBundles(config: Config, logger: Logger, env?: NodeJS.Process
   return bundles;
 }
 
+/**
+ * Builds, between requests, what big bundles leave to first use (compile/warm.ts), and logs an
+ * operation whose schema does not compile: its calls answer 500 until the bundle is fixed.
+ */
+export async function warmBundles(bundles: Bundle[], logger: Logger, keepGoing: () => boolean): Promise<void> {
+  const report = await warmUp(bundles, { keepGoing });
+  for (const f of report.failed) logger.error('operation cannot be compiled; its calls answer 500', { service: f.service, operation: f.operation, error: f.message });
+  if (report.warmed > 0) logger.info('operations warmed', { operations: report.warmed, ms: Math.round(report.ms) });
+}
+
 export async function startServer(config: Config, options: StartOptions = {}): Promise<RunningBridge> {
   const logger = options.logger ?? createLogger({ level: config.logLevel, defaultMeta: cluster.isWorker ? { worker: cluster.worker?.id } : undefined });
   const bundles = loadBundles(config, logger, options.env);
@@ -75,10 +86,13 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
   logger.info('listening', { url, services: bundles.map((b) => b.name) });
+  let stopping = false;
+  void warmBundles(bundles, logger, () => !stopping);
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= (async () => {
+      stopping = true;
       state.ready = false;
       logger.info('shutting down', { graceMs: config.shutdownGraceMs });
       // No swap once draining starts: requests finish on the bundles they started with.

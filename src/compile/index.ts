@@ -58,6 +58,11 @@ export interface BundleResult {
 
 export interface CompileOptions {
   env?: NodeJS.ProcessEnv;
+  /**
+   * Compile every validator and codec at load whatever the WSDL's size (`validate` does: it must
+   * report what does not compile). Otherwise big WSDLs leave them to first use or to warmUp().
+   */
+  eager?: boolean;
 }
 
 /**
@@ -147,7 +152,7 @@ function compile(src: BundleSource, options: CompileOptions): BundleResult {
   // Validators are compiled at load (a schema ajv cannot compile disables its operation there)
   // unless the WSDL is big: then each is compiled on first use, and the document is given to ajv
   // then too (ajv walks all of it). See README, Performance.
-  const lazy = new Set([...defs.values()].flatMap((d) => (d.output ? [d.input, d.output] : [d.input]))).size > LAZY_VALIDATORS_ABOVE;
+  const lazy = !options.eager && new Set([...defs.values()].flatMap((d) => (d.output ? [d.input, d.output] : [d.input]))).size > LAZY_VALIDATORS_ABOVE;
   const schema = schemaBuilder.document();
   const ajv = createAjv();
   let schemaAdded = false;

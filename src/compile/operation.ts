@@ -65,6 +65,11 @@ export interface CompiledOperation {
   decodeReply(s: XmlStream): { value: unknown; errors: Violation[] };
   /** JSON form of a fault's detail content, typed where the WSDL declares the fault element. */
   decodeFaultDetail(detail: XElem, src: string): unknown;
+  /**
+   * Builds whatever was left to first use (validators and codecs of an operation of a big
+   * WSDL); true when something was built. Throws what the build throws.
+   */
+  warm(): boolean;
 }
 
 export interface Codecs {
@@ -183,11 +188,17 @@ export function compileOperation(m: OperationModel, defs: { input: string; outpu
   let validateIn = lazy ? undefined : validator(defs.input);
   let validateOut = lazy || !defs.output ? undefined : validator(defs.output);
   // Lazily, the generated codecs too: they are built when a message of the operation is first met.
+  const pending: (() => void)[] = [];
   const later = <A extends unknown[], R>(make: () => (...args: A) => R): ((...args: A) => R) => {
     if (!lazy) return make();
     let f: ((...args: A) => R) | undefined;
+    pending.push(() => void (f ??= make()));
     return (...args) => (f ??= make())(...args);
   };
+  if (lazy) {
+    pending.push(() => void (validateIn ??= validator(defs.input)));
+    if (defs.output) pending.push(() => void (validateOut ??= validator(defs.output!)));
+  }
   const writeRequest = later(() => envelopeWriter(m.soapVersion, m.input, codec, settings.headerElements));
   const writeResponse = later(() => envelopeWriter(m.soapVersion, m.output, codec));
   const readRequest = later(() => bodyReader(m.input, codec.decoders.complexType(m.input.type), codec));
@@ -220,6 +231,11 @@ export function compileOperation(m: OperationModel, defs: { input: string; outpu
     encodeResponse: writeResponse,
     decodeRequest: readRequest,
     decodeReply: readReply,
+    warm() {
+      if (pending.length === 0) return false;
+      for (const build of pending.splice(0)) build();
+      return true;
+    },
     decodeFaultDetail(detail, src) {
       const counts = countByLocal(detail.children);
       const out: Record<string, unknown> = {};

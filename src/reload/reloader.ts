@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { setImmediate as yieldToRequests } from 'node:timers/promises';
 import { compileBundleDir, type Bundle } from '../compile';
+import { warmUp } from '../compile/warm';
 import type { Diagnostic } from '../compile/diagnostics';
 import type { Metrics } from '../http/metrics';
 import type { ServedBundle, ServiceRegistry } from '../http/registry';
@@ -160,6 +161,14 @@ export class Reloader {
     for (const folder of folders) {
       const attempt = this.attempt(folder);
       if (attempt) attempts.push(attempt);
+      // A big WSDL leaves validators and codecs to first use: built now, between requests, so
+      // the version swapped in is complete (what does not compile is a warning, as at start-up).
+      if (attempt?.kind === 'compiled') {
+        const warmed = await warmUp([attempt.bundle], { keepGoing: () => !this.closed });
+        for (const f of warmed.failed) {
+          attempt.diagnostics.push({ severity: 'warning', file: attempt.bundle.wsdlFile, line: 1, col: 1, message: `operation ${f.operation} cannot be compiled, its calls answer 500: ${f.message}` });
+        }
+      }
       // Compiling is synchronous: let requests in flight move on between folders.
       await yieldToRequests();
       if (this.closed) return report;

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'mocha';
 import { bigWsdl, opName, writeBigWsdl } from '../../bench/big-wsdl-gen';
 import { compileWsdlFile, LAZY_VALIDATORS_ABOVE, type Bundle } from '../../src/compile';
+import { operationsOf, warmUp } from '../../src/compile/warm';
 import { tempDir } from '../support/bridge';
 import { decodeEnvelope } from '../support/compile';
 
@@ -46,6 +47,33 @@ describe('a generated 1,000-operation WSDL', function () {
       assert.deepEqual(decoded.errors, []);
       assert.deepEqual(decoded.value, reply);
     }
+  });
+
+  it('builds what was left to first use when warmed, in slices that let other work run', async () => {
+    const result = compileWsdlFile(writeBigWsdl(tmp.dir, 150));
+    const b = result.bundle!;
+    const ops = operationsOf(b);
+    assert.equal(ops.length, 300, 'both bindings');
+    // One operation used before the warm-up: only the unused part of it is left to build.
+    b.operations.get(opName(1))!.validateInput({ id: 1, name: 'n' });
+    let ticks = 0;
+    const ticker = setInterval(() => ticks++, 0);
+    const report = await warmUp([b], { sliceMs: 1 }).finally(() => clearInterval(ticker));
+    assert.equal(report.warmed, 300);
+    assert.deepEqual(report.failed, []);
+    assert.ok(ticks > 0, 'timers ran during the warm-up');
+    assert.equal(ops.filter((op) => op.warm()).length, 0, 'nothing is left to build');
+    assert.equal((await warmUp([b])).warmed, 0);
+    assert.equal(b.operations.get(opName(150))!.validateInput({ id: 'x' })?.[0].pointer, '/id');
+  });
+
+  it('stops warming when told to, and builds nothing for an eager bundle', async () => {
+    const file = writeBigWsdl(tmp.dir, 150);
+    const lazy = compileWsdlFile(file).bundle!;
+    const stopped = await warmUp([lazy], { sliceMs: 0, keepGoing: () => false });
+    assert.ok(stopped.warmed >= 1 && stopped.warmed < 300, `${stopped.warmed} warmed before the stop`);
+    const eager = compileWsdlFile(file, { eager: true }).bundle!;
+    assert.equal((await warmUp([eager])).warmed, 0, 'validate compiles everything at load');
   });
 
   it('is generated the same every time, with the operations asked for', () => {
