@@ -7,6 +7,7 @@ import path from 'node:path';
 import { Command, Option } from 'commander';
 import dotenv from 'dotenv';
 import { compileServices, compileWsdlFile, type Bundle, type BundleResult } from './compile';
+import { initLibxml } from './compile/libxml';
 import { formatDiagnostic, type Diagnostic } from './compile/diagnostics';
 import { ConfigError, loadConfig } from './config';
 import { generateOpenApi } from './openapi';
@@ -237,6 +238,8 @@ export function buildProgram(): Command {
 
 export async function main(argv: string[]): Promise<void> {
   dotenv.config({ quiet: true });
+  // libxml2 (strict validation mode) loads asynchronously; every command compiles bundles after it.
+  await initLibxml();
   try {
     await buildProgram().parseAsync(argv);
   } catch (e) {

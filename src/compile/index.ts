@@ -15,6 +15,7 @@ import { JsonSchemaBuilder, type JsonSchema } from './json-schema';
 import { loadDocuments } from './loader';
 import { compileOperation, type Codecs, type CompiledOperation } from './operation';
 import { PublishedContract } from './publish';
+import { compileStrictSchema, type StrictSchema } from './strict';
 import { WsdlCompiler } from './wsdl';
 import { SchemaSet } from './xsd';
 import { emptyMapping, loadMapping, type Mapping } from '../mapping';
@@ -48,6 +49,11 @@ export interface Bundle {
   routes: RouteDescription[];
   /** The REST facade's routes as requests meet them, below `/api/{service}`. */
   router: Router<ApiRoute>;
+  /**
+   * `validation: strict`: the schema set compiled by libxml2 (wasm memory). A request holds it
+   * with `retain()`; whoever stops serving the bundle calls `retire()`.
+   */
+  strict?: StrictSchema;
 }
 
 export interface BundleResult {
@@ -127,6 +133,21 @@ function compile(src: BundleSource, options: CompileOptions): BundleResult {
   mc.prepareHeaders();
   for (const w of schemaBuilder.warnings) diags.warn(w.pos, w.message);
 
+  // Strict mode: one libxml2 schema set for the bundle; it covers document/literal messages.
+  let strict: StrictSchema | undefined;
+  if (mapping.validation === 'strict') {
+    for (const m of models) {
+      if (!defs.has(m) || !(m.style === 'rpc' || m.input.encoded || m.output?.encoded)) continue;
+      defs.delete(m);
+      diags.warn(m.pos, `operation ${m.name} is disabled: validation: strict checks document/literal messages, and this operation is ${m.style === 'rpc' ? 'rpc' : 'encoded'}`);
+    }
+    strict = compileStrictSchema(docs, diags, loaded.where(['validation']));
+  }
+  const fail = (): BundleResult => {
+    strict?.retire();
+    return { diagnostics: diags.list };
+  };
+
   const restFacade = !(mapping.restBackend && !mapping.soapBackend);
   const soapFacade = mapping.restBackend !== undefined;
   const chosen = mc.restModels((m) => defs.has(m));
@@ -144,7 +165,7 @@ function compile(src: BundleSource, options: CompileOptions): BundleResult {
     if (!d) continue;
     let op: CompiledOperation;
     try {
-      op = compileOperation(m, d, validator, codec, mc.settings(m));
+      op = compileOperation(m, d, validator, codec, mc.settings(m), strict);
     } catch (e) {
       diags.warn(m.pos, `operation ${m.name} is disabled: its validators do not compile (${(e as Error).message})`);
       continue;
@@ -164,13 +185,13 @@ function compile(src: BundleSource, options: CompileOptions): BundleResult {
     const disabled = diags.list.some((d) => d.message.includes(' is disabled: '));
     diags.error(docs.wsdls[0].node.pos, disabled ? 'no operation of the WSDL could be compiled (see the warnings above for each)' : 'the SOAP bindings of the WSDL define no operation');
   }
-  if (diags.hasErrors) return { diagnostics: diags.list };
+  if (diags.hasErrors) return fail();
   const { router, routes } = mc.finish(all, operations, ajv, schema, codec, name, restFacade, soapFacade);
-  if (diags.hasErrors) return { diagnostics: diags.list };
+  if (diags.hasErrors) return fail();
   const files = [...docs.files];
   if (loaded.file) files.push(loaded.file);
   return {
-    bundle: { name, dir: src.dir, wsdlFile, files, mapping, operations, models, restFacade, soapFacade, soapOperations, contract: new PublishedContract(docs), schema, routes, router },
+    bundle: { name, dir: src.dir, wsdlFile, files, mapping, operations, models, restFacade, soapFacade, soapOperations, contract: new PublishedContract(docs), schema, routes, router, strict },
     diagnostics: diags.list,
   };
 }

@@ -17,6 +17,7 @@ import type { MessageShape, OperationModel, SoapVersion } from '../model/operati
 import type { ElementDecl, Particle, XsdType } from '../model/xsd';
 import { clark } from '../model/xsd';
 import { envelopeClose, envelopeNs } from '../soap/envelope';
+import type { StrictSchema } from './strict';
 import { outerXml, type XElem } from '../xml/reader';
 import { END, isBlank, TEXT, XmlStream } from '../xml/stream';
 
@@ -64,6 +65,13 @@ export interface CompiledOperation {
   decodeReply(s: XmlStream): { value: unknown; errors: Violation[] };
   /** JSON form of a fault's detail content, typed where the WSDL declares the fault element. */
   decodeFaultDetail(detail: XElem, src: string): unknown;
+  /**
+   * Strict mode (`validation: strict`): libxml2's verdict on the Body of a whole request or
+   * response envelope, as violations with JSON Pointers into the message's JSON form; undefined
+   * when the bundle is not in strict mode.
+   */
+  readonly strictInput?: (envelope: string) => Violation[];
+  readonly strictOutput?: (envelope: string) => Violation[];
 }
 
 export interface Codecs {
@@ -156,7 +164,7 @@ function dispatchKeyOf(input: MessageShape): string {
   return first?.kind === 'element' ? clark(first.decl.name) : '';
 }
 
-export function compileOperation(m: OperationModel, defs: { input: string; output?: string }, validator: (def: string) => ValidateFunction, codec: Codecs, settings: OperationSettings): CompiledOperation {
+export function compileOperation(m: OperationModel, defs: { input: string; output?: string }, validator: (def: string) => ValidateFunction, codec: Codecs, settings: OperationSettings, strict?: StrictSchema): CompiledOperation {
   const validateIn = validator(defs.input);
   const validateOut = defs.output ? validator(defs.output) : undefined;
   const writeRequest = envelopeWriter(m.soapVersion, m.input, codec, settings.headerElements);
@@ -187,6 +195,8 @@ export function compileOperation(m: OperationModel, defs: { input: string; outpu
     },
     encodeRequest: writeRequest,
     encodeResponse: writeResponse,
+    strictInput: strict ? (envelope) => strict.validate(envelope, m.input) : undefined,
+    strictOutput: strict ? (envelope) => strict.validate(envelope, m.output) : undefined,
     decodeRequest: readRequest,
     decodeReply: readReply,
     decodeFaultDetail(detail, src) {

@@ -173,6 +173,9 @@ export class Reloader {
       report.generation = generation;
     }
     this.log(attempts, next, report);
+    // A new version that is not served (refused for its name) frees its strict-mode schema now.
+    const servedNow = new Set([...next.values()].map((c) => c.served.bundle));
+    for (const a of attempts) if (a.kind === 'compiled' && !servedNow.has(a.bundle)) a.bundle.strict?.retire();
     this.remember(new Map([...next].map(([folder, c]) => [folder, c.served])));
     return report;
   }
