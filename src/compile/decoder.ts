@@ -277,7 +277,10 @@ export class Decoders {
     const C: ((text: string) => unknown)[] = [];
     props.forEach((p, i) => {
       const st = leafType(p.decl.type);
-      C.push(st ? this.simple.textToSimple(st) : () => undefined);
+      const conv = st ? this.simple.textToSimple(st) : () => undefined;
+      // An empty element with a default (or fixed) value has that value (XSD 1.0, 3.3.4).
+      const dflt = p.decl.fixed ?? p.decl.default;
+      C.push(st && dflt !== undefined ? (text: string) => conv(text === '' ? dflt : text) : conv);
       D.push(st ? () => undefined : this.element(p.decl));
       code.push(`let e${i};`);
     });
