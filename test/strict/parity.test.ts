@@ -161,6 +161,22 @@ describe('strict mode parity table: fast path, libxml2-wasm and xmllint agree', 
     }
   });
 
+  it('gives libxml2 errors JSON Pointers into the JSON form', () => {
+    const cases: [string, string[]][] = [
+      ['<p:Seq><p:a>x</p:a><p:c>1</p:c><p:c>2</p:c><p:c>3</p:c><p:c>4</p:c></p:Seq>', ['/c/3']],
+      ['<p:Seq><p:a>x</p:a><p:b>one</p:b><p:c>1</p:c></p:Seq>', ['/b']],
+      ['<p:Attrs id="x" createdBy="ada"><p:v>x</p:v></p:Attrs>', ['/body/id']],
+      ['<p:Enum><p:color>blue</p:color><p:size>4</p:size></p:Enum>', ['/size']],
+      ['<p:Pets><p:pet xsi:type="p:Dog"><p:name>Rex</p:name><p:bark>x</p:bark></p:pet><p:pet xsi:type="p:Cat"><p:name>Tom</p:name><p:lives>x</p:lives></p:pet></p:Pets>', ['/pet/0/bark', '/pet/1/lives']],
+      ['<p:Anys><p:known>k</p:known><e:Stamp/></p:Anys>', ['/$any']],
+      ['<p:Seq><p:a>x</p:a></p:Seq>', ['']],
+    ];
+    for (const [xml, pointers] of cases) {
+      const op = operationFor(bundle, xml);
+      assert.deepEqual(op.strictInput!(envelopeOf(xml)).map((v) => v.pointer), pointers, xml);
+    }
+  });
+
   it('valid rows written back from their JSON form pass libxml2', () => {
     const wrong: string[] = [];
     for (const r of [...ROWS, ...INLINE_ROWS].filter((x) => x.valid && !x.strictOnly)) {
