@@ -6,7 +6,7 @@ import cluster from 'node:cluster';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { compileServices, type Bundle } from './compile';
-import { initLibxml } from './compile/libxml';
+import { initLibxmlFor } from './compile/libxml';
 import type { Config } from './config';
 import { createRequestListener, ServiceRegistry, type AppState } from './http/app';
 import { Metrics } from './http/metrics';
@@ -53,7 +53,7 @@ export function loadBundles(config: Config, logger: Logger, env?: NodeJS.Process
 
 export async function startServer(config: Config, options: StartOptions = {}): Promise<RunningBridge> {
   const logger = options.logger ?? createLogger({ level: config.logLevel, defaultMeta: cluster.isWorker ? { worker: cluster.worker?.id } : undefined });
-  await initLibxml();
+  await initLibxmlFor([config.servicesDir]);
   const bundles = loadBundles(config, logger, options.env);
   if (bundles.length === 0) throw new StartError(`no service bundle in ${config.servicesDir} could be loaded (see the errors above)`);
   const registry = new ServiceRegistry();

@@ -7,6 +7,9 @@
  * it serves only the documents handed to `withDocuments()` for the duration of one synchronous
  * compile, and refuses every other URL (no file system, no network).
  */
+import fs from 'node:fs';
+import path from 'node:path';
+
 export type Libxml = typeof import('libxml2-wasm', { with: { 'resolution-mode': 'import' } });
 
 /** The URL scheme of documents served to libxml2 (absolute file paths below it). */
@@ -71,6 +74,33 @@ export function initLibxml(): Promise<void> {
     }
   })();
   return loading;
+}
+
+/**
+ * Whether a bundle folder's mapping.yaml sets `validation` (then libxml2 must be loaded before
+ * the folder is compiled). A cheap look at the text, so a bridge without strict bundles never
+ * loads the wasm module.
+ */
+export function mappingWantsLibxml(bundleDir: string): boolean {
+  try {
+    return /^validation\s*:/m.test(fs.readFileSync(path.join(bundleDir, 'mapping.yaml'), 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
+/** Loads libxml2 when one of these bundle folders (or a folder of bundle folders) asks for it. */
+export async function initLibxmlFor(dirs: readonly string[]): Promise<void> {
+  if (lib || failure) return;
+  const wants = dirs.some((d) => {
+    if (mappingWantsLibxml(d)) return true;
+    try {
+      return fs.readdirSync(d, { withFileTypes: true }).some((e) => e.isDirectory() && mappingWantsLibxml(path.join(d, e.name)));
+    } catch {
+      return false;
+    }
+  });
+  if (wants) await initLibxml();
 }
 
 /** libxml2 when `initLibxml()` has loaded it; undefined otherwise. */

@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { setImmediate as yieldToRequests } from 'node:timers/promises';
 import { compileBundleDir, type Bundle } from '../compile';
+import { initLibxmlFor } from '../compile/libxml';
 import type { Diagnostic } from '../compile/diagnostics';
 import type { Metrics } from '../http/metrics';
 import type { ServedBundle, ServiceRegistry } from '../http/registry';
@@ -156,6 +157,9 @@ export class Reloader {
     const report: ReloadReport = { generation: registry.generation, loaded: [], reloaded: [], unloaded: [], refused: [] };
     if (this.closed || folders.length === 0) return report;
     if (!this.rootReadable()) return report;
+    // Strict validation mode needs libxml2, loaded asynchronously before a folder asks for it.
+    await initLibxmlFor(folders);
+    if (this.closed) return report;
     const attempts: Attempt[] = [];
     for (const folder of folders) {
       const attempt = this.attempt(folder);
