@@ -143,57 +143,64 @@ function compile(src: BundleSource, options: CompileOptions): BundleResult {
     }
     strict = compileStrictSchema(docs, diags, loaded.where(['validation']));
   }
-  const fail = (): BundleResult => {
-    strict?.retire();
-    return { diagnostics: diags.list };
-  };
+  try {
+    const fail = (): BundleResult => {
+      strict?.retire();
+      return { diagnostics: diags.list };
+    };
 
-  const restFacade = !(mapping.restBackend && !mapping.soapBackend);
-  const soapFacade = mapping.restBackend !== undefined;
-  const chosen = mc.restModels((m) => defs.has(m));
+    const restFacade = !(mapping.restBackend && !mapping.soapBackend);
+    const soapFacade = mapping.restBackend !== undefined;
+    const chosen = mc.restModels((m) => defs.has(m));
 
-  const ajv = createAjv();
-  const schema = schemaBuilder.document();
-  ajv.addSchema(schema);
-  const validator = (def: string): ValidateFunction => ajv.getSchema(`${schemaBuilder.id}#/$defs/${def}`)!;
+    const ajv = createAjv();
+    const schema = schemaBuilder.document();
+    ajv.addSchema(schema);
+    const validator = (def: string): ValidateFunction => ajv.getSchema(`${schemaBuilder.id}#/$defs/${def}`)!;
 
-  const operations = new Map<string, CompiledOperation>();
-  const all: CompiledOperation[] = [];
-  const soapOperations = new Map<SoapVersion, Map<string, CompiledOperation[]>>();
-  for (const m of models) {
-    const d = defs.get(m);
-    if (!d) continue;
-    let op: CompiledOperation;
-    try {
-      op = compileOperation(m, d, validator, codec, mc.settings(m), strict);
-    } catch (e) {
-      diags.warn(m.pos, `operation ${m.name} is disabled: its validators do not compile (${(e as Error).message})`);
-      continue;
-    }
-    all.push(op);
-    let byKey = soapOperations.get(m.soapVersion);
-    if (!byKey) soapOperations.set(m.soapVersion, (byKey = new Map()));
-    byKey.set(op.dispatchKey, [...(byKey.get(op.dispatchKey) ?? []), op]);
-    if (chosen.get(m.name) === m && restFacade) {
-      operations.set(m.name, op);
-      if (!op.endpoint) {
-        diags.warn(m.pos, `operation ${m.name}: no SOAP endpoint (no soapBackend in mapping.yaml and no soap:address in the WSDL); calls answer 502`);
+    const operations = new Map<string, CompiledOperation>();
+    const all: CompiledOperation[] = [];
+    const soapOperations = new Map<SoapVersion, Map<string, CompiledOperation[]>>();
+    for (const m of models) {
+      const d = defs.get(m);
+      if (!d) continue;
+      let op: CompiledOperation;
+      try {
+        op = compileOperation(m, d, validator, codec, mc.settings(m), strict);
+      } catch (e) {
+        diags.warn(m.pos, `operation ${m.name} is disabled: its validators do not compile (${(e as Error).message})`);
+        continue;
+      }
+      all.push(op);
+      let byKey = soapOperations.get(m.soapVersion);
+      if (!byKey) soapOperations.set(m.soapVersion, (byKey = new Map()));
+      byKey.set(op.dispatchKey, [...(byKey.get(op.dispatchKey) ?? []), op]);
+      if (chosen.get(m.name) === m && restFacade) {
+        operations.set(m.name, op);
+        if (!op.endpoint) {
+          diags.warn(m.pos, `operation ${m.name}: no SOAP endpoint (no soapBackend in mapping.yaml and no soap:address in the WSDL); calls answer 502`);
+        }
       }
     }
+    if (defs.size === 0 && !diags.hasErrors) {
+      const disabled = diags.list.some((d) => d.message.includes(' is disabled: '));
+      diags.error(docs.wsdls[0].node.pos, disabled ? 'no operation of the WSDL could be compiled (see the warnings above for each)' : 'the SOAP bindings of the WSDL define no operation');
+    }
+    if (diags.hasErrors) return fail();
+    const { router, routes } = mc.finish(all, operations, ajv, schema, codec, name, restFacade, soapFacade);
+    if (diags.hasErrors) return fail();
+    const files = [...docs.files];
+    if (loaded.file) files.push(loaded.file);
+    return {
+      bundle: { name, dir: src.dir, wsdlFile, files, mapping, operations, models, restFacade, soapFacade, soapOperations, contract: new PublishedContract(docs), schema, routes, router, strict },
+      diagnostics: diags.list,
+    };
+
+  } catch (e) {
+    // An unexpected failure must not leave the libxml2 schema allocated.
+    strict?.retire();
+    throw e;
   }
-  if (defs.size === 0 && !diags.hasErrors) {
-    const disabled = diags.list.some((d) => d.message.includes(' is disabled: '));
-    diags.error(docs.wsdls[0].node.pos, disabled ? 'no operation of the WSDL could be compiled (see the warnings above for each)' : 'the SOAP bindings of the WSDL define no operation');
-  }
-  if (diags.hasErrors) return fail();
-  const { router, routes } = mc.finish(all, operations, ajv, schema, codec, name, restFacade, soapFacade);
-  if (diags.hasErrors) return fail();
-  const files = [...docs.files];
-  if (loaded.file) files.push(loaded.file);
-  return {
-    bundle: { name, dir: src.dir, wsdlFile, files, mapping, operations, models, restFacade, soapFacade, soapOperations, contract: new PublishedContract(docs), schema, routes, router, strict },
-    diagnostics: diags.list,
-  };
 }
 
 /** Compiles one bundle folder (mapping.yaml optional). */

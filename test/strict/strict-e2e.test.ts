@@ -8,7 +8,8 @@ import fs from 'node:fs';
 import type http from 'node:http';
 import path from 'node:path';
 import { after, before, describe, it } from 'mocha';
-import { compileBundleDir } from '../../src/compile';
+import { compileBundleDir, type Bundle } from '../../src/compile';
+import { BundleExamples } from '../../src/openapi/examples';
 import { initLibxml } from '../../src/compile/libxml';
 import { strictSchemasAlive } from '../../src/compile/strict';
 import { postJson, request, startBridge, startHttp, tempDir, writeBundle, type TestBridge } from '../support/bridge';
@@ -186,6 +187,32 @@ describe('strict validation mode end to end', function () {
   });
 });
 
+/** The OpenAPI examples of every operation, written as envelopes: what libxml2 says of them. */
+function examplesRefused(bundle: Bundle): string[] {
+  const examples = new BundleExamples(bundle);
+  const id = String(bundle.schema.$id);
+  const out: string[] = [];
+  let checked = 0;
+  const all = [...bundle.soapOperations.values()].flatMap((byKey) => [...byKey.values()].flat());
+  for (const op of all) {
+    const input = examples.example({ $ref: `${id}#/$defs/${op.inputDef}` });
+    if (input.ok) {
+      checked++;
+      const v = op.strictInput!(op.encodeRequest(input.value));
+      if (v.length) out.push(`${op.name} input: ${JSON.stringify(v)}`);
+    }
+    if (op.outputDef === undefined) continue;
+    const output = examples.example({ $ref: `${id}#/$defs/${op.outputDef}` });
+    if (output.ok) {
+      checked++;
+      const v = op.strictOutput!(op.encodeResponse(output.value));
+      if (v.length) out.push(`${op.name} output: ${JSON.stringify(v)}`);
+    }
+  }
+  assert.ok(checked > 0, 'some examples were checked');
+  return out;
+}
+
 describe('strict validation mode at load', () => {
   let tmp: ReturnType<typeof tempDir>;
   before(async () => {
@@ -212,7 +239,29 @@ describe('strict validation mode at load', () => {
     assert.match(lines, /store\.wsdl:11 validation: strict: libxml2 cannot compile the schemas: .*Missing/);
   });
 
-  it('compiles the demo bundles in strict mode', () => {
+  it('disables rpc operations in strict mode, saying why', () => {
+    const dir = path.join(tmp.dir, 'rpc');
+    fs.cpSync(path.join(ROOT, 'fixtures', 'golden', 'rpc'), dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, 'mapping.yaml'), 'validation: strict\n');
+    const r = compileBundleDir(dir);
+    const warnings = r.diagnostics.filter((d) => d.severity === 'warning').map((d) => d.message);
+    assert.ok(warnings.some((m) => /operation Greet is disabled: validation: strict checks document\/literal messages, and this operation is rpc/.test(m)), warnings.join('\n'));
+    assert.equal(r.bundle, undefined, 'no operation is left');
+  });
+
+  it('builds the schema set across wsdl:import, xsd:import and a chameleon include', () => {
+    const dir = path.join(tmp.dir, 'bare');
+    fs.cpSync(path.join(ROOT, 'fixtures', 'golden', 'bare'), dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, 'mapping.yaml'), 'wsdl: bare.wsdl\nvalidation: strict\n');
+    const r = compileBundleDir(dir);
+    assert.deepEqual(r.diagnostics.filter((d) => d.severity === 'error'), []);
+    assert.ok(r.bundle?.strict);
+    assert.deepEqual(examplesRefused(r.bundle), []);
+    r.bundle.strict.retire();
+    assert.equal(r.bundle.strict.disposed, true);
+  });
+
+  it('compiles the demo bundles in strict mode, and their OpenAPI examples pass libxml2', () => {
     for (const name of ['calculator', 'orders', 'inventory']) {
       const dir = path.join(tmp.dir, `demo-${name}`);
       fs.cpSync(path.join(ROOT, 'wsdl', name), dir, { recursive: true });
@@ -220,6 +269,7 @@ describe('strict validation mode at load', () => {
       const r = compileBundleDir(dir, { env: { ...process.env } });
       assert.deepEqual(r.diagnostics.filter((d) => d.severity === 'error'), [], name);
       assert.ok(r.bundle?.strict, name);
+      assert.deepEqual(examplesRefused(r.bundle), [], name);
       r.bundle.strict.retire();
     }
   });
