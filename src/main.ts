@@ -100,6 +100,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
         await drained;
       }
       await transport.close();
+      // Strict mode's libxml2 schemas (wasm memory): nothing uses them once the server is closed.
+      for (const b of registry.list()) b.strict?.retire();
       logger.info('stopped');
     })();
     return closing;

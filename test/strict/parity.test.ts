@@ -175,6 +175,10 @@ describe('strict mode parity table: fast path, libxml2-wasm and xmllint agree', 
       const op = operationFor(bundle, xml);
       assert.deepEqual(op.strictInput!(envelopeOf(xml)).map((v) => v.pointer), pointers, xml);
     }
+    // Elements in the default namespace: libxml2 names them `*[n]` (counting every element).
+    const seq = operationFor(bundle, '<p:Seq/>');
+    const env = `<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body><Seq xmlns="urn:parity"><a>x</a><c>1</c><c>2</c><c>3</c><c>x</c><c>5</c></Seq></soap:Body></soap:Envelope>`;
+    assert.deepEqual(seq.strictInput!(env).map((v) => v.pointer), ['/c/3']);
   });
 
   it('valid rows written back from their JSON form pass libxml2', () => {
