@@ -86,6 +86,11 @@ const H = {
     report(ctx, `unexpected element ${s.ns ? `{${s.ns}}` : ''}${s.local}`);
     s.skipElement();
   },
+  /** An abstract element, or an element of an abstract type: never valid as such (a substitute or an xsi:type would be needed, which this path does not model). */
+  abstract(s: XmlStream, ctx: DecodeContext, seg: string, detail: string): void {
+    report(ctx, detail, seg);
+    s.skipElement();
+  },
   duplicate(s: XmlStream, ctx: DecodeContext, seg: string): void {
     report(ctx, 'occurs more than once but is not repeatable', seg);
     s.skipElement();
@@ -304,6 +309,14 @@ export class Decoders {
           const test = anyNs ? 'true' : `s.ns === ${lit(p.decl.name.ns)}`;
           const leaf = leafType(p.decl.type) !== undefined;
           const nillable = p.decl.nillable ? 'true' : 'false';
+          const t = p.decl.type;
+          if (p.decl.abstract || (t.kind === 'complex' && t.abstract)) {
+            const why = p.decl.abstract
+              ? `is an abstract element: a member of its substitution group must stand in its place`
+              : `has the abstract type ${t.kind === 'complex' && t.name ? t.name.local : ''}: a derived type (xsi:type) is needed`;
+            code.push(`if (${test}) { H.abstract(s, ctx, ${seg}, ${lit(why.replace('type : ', 'type: '))}); continue; }`);
+            continue;
+          }
           if (p.array && leaf) {
             code.push(`if (${test}) { if (e${i} === undefined) e${i} = []; e${i}.push(H.leaf(s, ctx, C[${i}], ${seg}, e${i}.length, ${nillable})); continue; }`);
           } else if (p.array) {
