@@ -252,7 +252,8 @@ export class Decoders {
     const code: string[] = [];
 
     // Attributes.
-    if (!ignoreAttributes && (shape.attrs.length > 0 || !t.anyAttribute)) {
+    const anyAttrNs = t.anyAttribute ? t.anyAttributeNamespaces : undefined;
+    if (!ignoreAttributes && (shape.attrs.length > 0 || !t.anyAttribute || anyAttrNs)) {
       shape.attrs.forEach((a, i) => {
         A.push(this.simple.textToSimple(a.use.type));
         code.push(`let a${i};`);
@@ -273,6 +274,7 @@ export class Decoders {
         code.push('}');
       }
       if (!t.anyAttribute) code.push('H.unexpectedAttr(ctx, a);');
+      else if (anyAttrNs) code.push('if (!H.admits(WA, a.ns)) H.unexpectedAttr(ctx, a);');
       code.push('}');
     }
 
@@ -346,13 +348,14 @@ export class Decoders {
     code.push('return out;');
 
     // Generated from the schema only: names and namespaces enter as JSON string literals.
-    const factory = new Function('H', 'A', 'C', 'D', 'W', `return function decode(s, ctx) {\n${code.join('\n')}\n};`) as (
+    const factory = new Function('H', 'A', 'C', 'D', 'W', 'WA', `return function decode(s, ctx) {\n${code.join('\n')}\n};`) as (
       h: typeof H,
       a: typeof A,
       c: typeof C,
       d: typeof D,
       w: typeof wildcards,
+      wa: typeof anyAttrNs,
     ) => StreamDecoder;
-    return factory(H, A, C, D, wildcards);
+    return factory(H, A, C, D, wildcards, anyAttrNs);
   }
 }
