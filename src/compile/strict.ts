@@ -319,8 +319,13 @@ export class StrictSchema {
       tree = undefined;
     }
     return issues.map((i) => {
-      const chain = tree && i.xpath ? elementAt(tree, i.xpath) : undefined;
-      const pointer = chain && chain.length > 2 ? pointerOf(chain.slice(2), shape, i.message) : '';
+      let pointer = '';
+      try {
+        const chain = tree && i.xpath ? elementAt(tree, i.xpath) : undefined;
+        if (chain && chain.length > 2) pointer = pointerOf(chain.slice(2), shape, i.message);
+      } catch {
+        pointer = ''; // the violation stands without a pointer
+      }
       return { pointer, detail: i.message };
     });
   }
