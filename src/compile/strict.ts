@@ -66,8 +66,14 @@ function inheritedDeclarations(el: XElem): string {
   return out;
 }
 
-/** The inline schemas of a WSDL, each as a standalone document. */
-function inlineSchemas(wsdlFile: string, text: string): { file: string; text: string; line: number; tns: string }[] {
+/** The prefix (with its colon) of an element's qualified name, for writing siblings in its namespace. */
+function prefixOf(el: XElem): string {
+  const colon = el.qname.indexOf(':');
+  return colon < 0 ? '' : el.qname.slice(0, colon + 1);
+}
+
+/** The inline schemas of a WSDL, each as a standalone document; `namespaces`: the target namespaces of the whole set. */
+function inlineSchemas(wsdlFile: string, text: string, namespaces: ReadonlySet<string>): { file: string; text: string; line: number; tns: string }[] {
   const root = readXml(text);
   const out: { file: string; text: string; line: number; tns: string }[] = [];
   for (const types of root.children) {
@@ -76,8 +82,18 @@ function inlineSchemas(wsdlFile: string, text: string): { file: string; text: st
       if (s.ns !== XSD_NS || s.local !== 'schema') continue;
       const src = text.slice(s.start, s.end);
       const nameEnd = 1 + s.qname.length;
-      const standalone = src.slice(0, nameEnd) + inheritedDeclarations(s) + src.slice(nameEnd);
+      let standalone = src.slice(0, nameEnd) + inheritedDeclarations(s) + src.slice(nameEnd);
       const tns = s.attrs.find((a) => a.ns === '' && a.local === 'targetNamespace')?.value ?? '';
+      // Inline schemas often use each other's names without importing them (WSDL tools read
+      // them as one set); libxml2 wants the import, which the other schemas then satisfy.
+      const imported = new Set(s.children.filter((c) => c.ns === XSD_NS && c.local === 'import').map((c) => c.attrs.find((a) => a.ns === '' && a.local === 'namespace')?.value ?? ''));
+      const missing = [...namespaces].filter((ns) => ns !== tns && !imported.has(ns));
+      if (missing.length && s.children.length > 0) {
+        // Before the first child: imports may follow annotations, and must precede definitions.
+        const at = standalone.length - src.length + (s.children[0].start - s.start);
+        const imports = missing.map((ns) => `<${prefixOf(s)}import namespace="${escapeAttr(ns)}"/>`).join('');
+        standalone = standalone.slice(0, at) + imports + standalone.slice(at);
+      }
       out.push({ file: `${wsdlFile}.schema-${out.length + 1}.xsd`, text: standalone, line: lineCol(text, s.start).line, tns });
     }
   }
@@ -109,6 +125,7 @@ function schemaSetText(docs: LoadedDocuments): SchemaSetText {
       included.add(path.resolve(path.dirname(s.file), rel));
     }
   }
+  const namespaces = new Set(docs.schemas.map((s) => s.targetNamespace).filter((ns) => ns !== ''));
   const roots = new Map<string, string[]>();
   const addRoot = (tns: string, file: string): void => {
     const list = roots.get(tns) ?? [];
@@ -118,7 +135,7 @@ function schemaSetText(docs: LoadedDocuments): SchemaSetText {
   for (const w of docs.wsdls) {
     const text = docs.texts.get(w.file);
     if (text === undefined) continue;
-    for (const s of inlineSchemas(w.file, text)) {
+    for (const s of inlineSchemas(w.file, text, namespaces)) {
       texts.set(s.file, s.text);
       origins.set(s.file, { file: w.file, lineOffset: s.line - 1 });
       addRoot(s.tns, s.file);
