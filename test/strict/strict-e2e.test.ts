@@ -243,6 +243,15 @@ describe('strict validation mode at load', () => {
     assert.match(lines, /store\.wsdl:11 validation: strict: libxml2 cannot compile the schemas: .*Missing/);
   });
 
+  it('adds the imports an inline schema leaves out when it uses another inline schema', () => {
+    const second = '<xs:schema targetNamespace="urn:strict-e2e:b" xmlns:b="urn:strict-e2e:b"><xs:element name="Extra" type="t:Item"/></xs:schema>\n  </wsdl:types>';
+    const dir = writeBundle(tmp.dir, 'two-inline', { 'store.wsdl': WSDL.replace('</wsdl:types>', second), 'mapping.yaml': 'validation: strict\n' });
+    const r = compileBundleDir(dir);
+    assert.deepEqual(r.diagnostics.filter((d) => d.severity === 'error'), []);
+    assert.ok(r.bundle?.strict);
+    r.bundle.strict.retire();
+  });
+
   it('disables rpc operations in strict mode, saying why', () => {
     const dir = path.join(tmp.dir, 'rpc');
     fs.cpSync(path.join(ROOT, 'fixtures', 'golden', 'rpc'), dir, { recursive: true });
