@@ -7,6 +7,7 @@ import path from 'node:path';
 import { Command, Option } from 'commander';
 import dotenv from 'dotenv';
 import { compileServices, compileWsdlFile, type Bundle, type BundleResult } from './compile';
+import { initLibxmlFor } from './compile/libxml';
 import { formatDiagnostic, type Diagnostic } from './compile/diagnostics';
 import { ConfigError, loadConfig } from './config';
 import { generateOpenApi } from './openapi';
@@ -260,7 +261,8 @@ export function buildProgram(): Command {
     .argument('[wsdl...]', 'WSDL files to check as bundles with the default mapping')
     .option('--services <dir>', 'folder of service bundles (default ./wsdl)')
     .option('--strict', 'treat warnings (such as disabled operations) as errors')
-    .action((files: string[], flags: { services?: string; strict?: boolean }) => {
+    .action(async (files: string[], flags: { services?: string; strict?: boolean }) => {
+      await initLibxmlFor([flags.services ?? process.env.SERVICES_DIR ?? './wsdl', ...files.map((f) => path.dirname(f))]);
       process.exitCode = validate(files, flags);
     });
 
@@ -269,7 +271,8 @@ export function buildProgram(): Command {
     .description('print the OpenAPI 3.1 document of the REST side (JSON) on stdout')
     .argument('[wsdl...]', 'WSDL files to describe as bundles with the default mapping')
     .option('--services <dir>', 'folder of service bundles (env SERVICES_DIR, default ./wsdl)')
-    .action((files: string[], flags: { services?: string }) => {
+    .action(async (files: string[], flags: { services?: string }) => {
+      await initLibxmlFor([flags.services ?? process.env.SERVICES_DIR ?? './wsdl', ...files.map((f) => path.dirname(f))]);
       process.exitCode = openapi(files, flags);
     });
 

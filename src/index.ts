@@ -4,3 +4,4 @@ export { formatDiagnostic, type Diagnostic } from './compile/diagnostics';
 export { loadConfig, DEFAULTS, type Config } from './config';
 export { ERRORS, BridgeError, problemType, type ErrorCode, type Problem } from './errors/catalogue';
 export { startServer, type RunningBridge, type StartOptions } from './main';
+export { initLibxml } from './compile/libxml';

@@ -7,6 +7,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { compileServices, type Bundle } from './compile';
 import { warmUp } from './compile/warm';
+import { initLibxmlFor } from './compile/libxml';
 import type { Config } from './config';
 import { createRequestListener, ServiceRegistry, type AppState } from './http/app';
 import { Metrics } from './http/metrics';
@@ -63,6 +64,7 @@ export async function warmBundles(bundles: Bundle[], logger: Logger, keepGoing: 
 
 export async function startServer(config: Config, options: StartOptions = {}): Promise<RunningBridge> {
   const logger = options.logger ?? createLogger({ level: config.logLevel, defaultMeta: cluster.isWorker ? { worker: cluster.worker?.id } : undefined });
+  await initLibxmlFor([config.servicesDir]);
   const bundles = loadBundles(config, logger, options.env);
   if (bundles.length === 0) throw new StartError(`no service bundle in ${config.servicesDir} could be loaded (see the errors above)`);
   const registry = new ServiceRegistry();
@@ -112,6 +114,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
         await drained;
       }
       await transport.close();
+      // Strict mode's libxml2 schemas (wasm memory): nothing uses them once the server is closed.
+      for (const b of registry.list()) b.strict?.retire();
       logger.info('stopped');
     })();
     return closing;

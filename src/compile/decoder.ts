@@ -86,6 +86,11 @@ const H = {
     report(ctx, `unexpected element ${s.ns ? `{${s.ns}}` : ''}${s.local}`);
     s.skipElement();
   },
+  /** An abstract element, or an element of an abstract type: never valid as such (a substitute or an xsi:type would be needed, which this path does not model). */
+  abstract(s: XmlStream, ctx: DecodeContext, seg: string, detail: string): void {
+    report(ctx, detail, seg);
+    s.skipElement();
+  },
   duplicate(s: XmlStream, ctx: DecodeContext, seg: string): void {
     report(ctx, 'occurs more than once but is not repeatable', seg);
     s.skipElement();
@@ -267,7 +272,8 @@ export class Decoders {
     const code: string[] = [];
 
     // Attributes.
-    if (!ignoreAttributes && (shape.attrs.length > 0 || !t.anyAttribute)) {
+    const anyAttrNs = t.anyAttribute ? t.anyAttributeNamespaces : undefined;
+    if (!ignoreAttributes && (shape.attrs.length > 0 || !t.anyAttribute || anyAttrNs)) {
       shape.attrs.forEach((a, i) => {
         A.push(this.simple.textToSimple(a.use.type));
         code.push(`let a${i};`);
@@ -288,6 +294,7 @@ export class Decoders {
         code.push('}');
       }
       if (!t.anyAttribute) code.push('H.unexpectedAttr(ctx, a);');
+      else if (anyAttrNs) code.push('if (!H.admits(WA, a.ns)) H.unexpectedAttr(ctx, a);');
       code.push('}');
     }
 
@@ -297,7 +304,10 @@ export class Decoders {
     const C: ((text: string) => unknown)[] = [];
     props.forEach((p, i) => {
       const st = leafType(p.decl.type);
-      C.push(st ? this.simple.textToSimple(st) : () => undefined);
+      const conv = st ? this.simple.textToSimple(st) : () => undefined;
+      // An empty element with a default (or fixed) value has that value (XSD 1.0, 3.3.4).
+      const dflt = p.decl.fixed ?? p.decl.default;
+      C.push(st && dflt !== undefined ? (text: string) => conv(text === '' ? dflt : text) : conv);
       D.push(st ? () => undefined : this.element(p.decl));
       code.push(`let e${i};`);
     });
@@ -321,6 +331,14 @@ export class Decoders {
           const test = anyNs ? 'true' : `s.ns === ${lit(p.decl.name.ns)}`;
           const leaf = leafType(p.decl.type) !== undefined;
           const nillable = p.decl.nillable ? 'true' : 'false';
+          const t = p.decl.type;
+          if (p.decl.abstract || (t.kind === 'complex' && t.abstract)) {
+            const why = p.decl.abstract
+              ? `is an abstract element: a member of its substitution group must stand in its place`
+              : `has the abstract type ${t.kind === 'complex' && t.name ? t.name.local : ''}: a derived type (xsi:type) is needed`;
+            code.push(`if (${test}) { H.abstract(s, ctx, ${seg}, ${lit(why.replace('type : ', 'type: '))}); continue; }`);
+            continue;
+          }
           if (p.array && leaf) {
             code.push(`if (${test}) { if (e${i} === undefined) e${i} = []; e${i}.push(H.leaf(s, ctx, C[${i}], ${seg}, e${i}.length, ${nillable})); continue; }`);
           } else if (p.array) {
@@ -350,13 +368,14 @@ export class Decoders {
     code.push('return out;');
 
     // Generated from the schema only: names and namespaces enter as JSON string literals.
-    const factory = new Function('H', 'A', 'C', 'D', 'W', `return function decode(s, ctx) {\n${code.join('\n')}\n};`) as (
+    const factory = new Function('H', 'A', 'C', 'D', 'W', 'WA', `return function decode(s, ctx) {\n${code.join('\n')}\n};`) as (
       h: typeof H,
       a: typeof A,
       c: typeof C,
       d: typeof D,
       w: typeof wildcards,
+      wa: typeof anyAttrNs,
     ) => StreamDecoder;
-    return factory(H, A, C, D, wildcards);
+    return factory(H, A, C, D, wildcards, anyAttrNs);
   }
 }

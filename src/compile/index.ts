@@ -16,6 +16,7 @@ import { JsonSchemaBuilder, type JsonSchema } from './json-schema';
 import { loadDocuments } from './loader';
 import { compileOperation, isEncodedRpc, type Codecs, type CompiledOperation } from './operation';
 import { PublishedContract } from './publish';
+import { compileStrictSchema, type StrictSchema } from './strict';
 import { WsdlCompiler } from './wsdl';
 import { SchemaSet } from './xsd';
 import { emptyMapping, loadMapping, type Mapping } from '../mapping';
@@ -49,6 +50,11 @@ export interface Bundle {
   routes: RouteDescription[];
   /** The REST facade's routes as requests meet them, below `/api/{service}`. */
   router: Router<ApiRoute>;
+  /**
+   * `validation: strict`: the schema set compiled by libxml2 (wasm memory). A request holds it
+   * with `retain()`; whoever stops serving the bundle calls `retire()`.
+   */
+  strict?: StrictSchema;
 }
 
 export interface BundleResult {
@@ -145,63 +151,86 @@ function compile(src: BundleSource, options: CompileOptions): BundleResult {
   mc.prepareHeaders();
   for (const w of schemaBuilder.warnings) diags.warn(w.pos, w.message);
 
-  const restFacade = !(mapping.restBackend && !mapping.soapBackend);
-  const soapFacade = mapping.restBackend !== undefined;
-  const chosen = mc.restModels((m) => defs.has(m));
-
-  // Validators are compiled at load (a schema ajv cannot compile disables its operation there)
-  // unless the WSDL is big: then each is compiled on first use, and the document is given to ajv
-  // then too (ajv walks all of it). See README, Performance.
-  const lazy = !options.eager && new Set([...defs.values()].flatMap((d) => (d.output ? [d.input, d.output] : [d.input]))).size > LAZY_VALIDATORS_ABOVE;
-  const schema = schemaBuilder.document();
-  const ajv = createAjv();
-  let schemaAdded = false;
-  const bundleAjv = (): typeof ajv => {
-    // Not checked against the meta-schema: the document is generated here, and checking it
-    // costs a tenth of the load of a big WSDL.
-    if (!schemaAdded) ajv.addSchema(schema, undefined, undefined, false);
-    schemaAdded = true;
-    return ajv;
-  };
-  if (!lazy) bundleAjv();
-  const validator = (def: string): ValidateFunction => bundleAjv().getSchema(`${schemaBuilder.id}#/$defs/${def}`)!;
-  const operations = new Map<string, CompiledOperation>();
-  const all: CompiledOperation[] = [];
-  const soapOperations = new Map<SoapVersion, Map<string, CompiledOperation[]>>();
-  for (const m of models) {
-    const d = defs.get(m);
-    if (!d) continue;
-    let op: CompiledOperation;
-    try {
-      op = compileOperation(m, d, validator, codec, mc.settings(m), lazy);
-    } catch (e) {
-      diags.warn(m.pos, `operation ${m.name} is disabled: its validators do not compile (${(e as Error).message})`);
-      continue;
+  // Strict mode: one libxml2 schema set for the bundle; it covers document/literal messages.
+  let strict: StrictSchema | undefined;
+  if (mapping.validation === 'strict') {
+    for (const m of models) {
+      if (!defs.has(m) || !(m.style === 'rpc' || m.input.encoded || m.output?.encoded)) continue;
+      defs.delete(m);
+      diags.warn(m.pos, `operation ${m.name} is disabled: validation: strict checks document/literal messages, and this operation is ${m.style === 'rpc' ? 'rpc' : 'encoded'}`);
     }
-    all.push(op);
-    let byKey = soapOperations.get(m.soapVersion);
-    if (!byKey) soapOperations.set(m.soapVersion, (byKey = new Map()));
-    byKey.set(op.dispatchKey, [...(byKey.get(op.dispatchKey) ?? []), op]);
-    if (chosen.get(m.name) === m && restFacade) {
-      operations.set(m.name, op);
-      if (!op.endpoint) {
-        diags.warn(m.pos, `operation ${m.name}: no SOAP endpoint (no soapBackend in mapping.yaml and no soap:address in the WSDL); calls answer 502`);
+    strict = compileStrictSchema(docs, diags, loaded.where(['validation']));
+  }
+  try {
+    const fail = (): BundleResult => {
+      strict?.retire();
+      return { diagnostics: diags.list };
+    };
+
+    const restFacade = !(mapping.restBackend && !mapping.soapBackend);
+    const soapFacade = mapping.restBackend !== undefined;
+    const chosen = mc.restModels((m) => defs.has(m));
+
+    // Validators are compiled at load (a schema ajv cannot compile disables its operation there)
+    // unless the WSDL is big: then each is compiled on first use or by warmUp(), and the document
+    // is given to ajv then too (ajv walks all of it). See README, Big WSDLs.
+    const lazy = !options.eager && new Set([...defs.values()].flatMap((d) => (d.output ? [d.input, d.output] : [d.input]))).size > LAZY_VALIDATORS_ABOVE;
+    const schema = schemaBuilder.document();
+    const ajv = createAjv();
+    let schemaAdded = false;
+    const bundleAjv = (): typeof ajv => {
+      // Not checked against the meta-schema: the document is generated here, and checking it
+      // costs a tenth of the load of a big WSDL.
+      if (!schemaAdded) ajv.addSchema(schema, undefined, undefined, false);
+      schemaAdded = true;
+      return ajv;
+    };
+    if (!lazy) bundleAjv();
+    const validator = (def: string): ValidateFunction => bundleAjv().getSchema(`${schemaBuilder.id}#/$defs/${def}`)!;
+
+    const operations = new Map<string, CompiledOperation>();
+    const all: CompiledOperation[] = [];
+    const soapOperations = new Map<SoapVersion, Map<string, CompiledOperation[]>>();
+    for (const m of models) {
+      const d = defs.get(m);
+      if (!d) continue;
+      let op: CompiledOperation;
+      try {
+        op = compileOperation(m, d, validator, codec, mc.settings(m), lazy, strict);
+      } catch (e) {
+        diags.warn(m.pos, `operation ${m.name} is disabled: its validators do not compile (${(e as Error).message})`);
+        continue;
+      }
+      all.push(op);
+      let byKey = soapOperations.get(m.soapVersion);
+      if (!byKey) soapOperations.set(m.soapVersion, (byKey = new Map()));
+      byKey.set(op.dispatchKey, [...(byKey.get(op.dispatchKey) ?? []), op]);
+      if (chosen.get(m.name) === m && restFacade) {
+        operations.set(m.name, op);
+        if (!op.endpoint) {
+          diags.warn(m.pos, `operation ${m.name}: no SOAP endpoint (no soapBackend in mapping.yaml and no soap:address in the WSDL); calls answer 502`);
+        }
       }
     }
+    if (defs.size === 0 && !diags.hasErrors) {
+      const disabled = diags.list.some((d) => d.message.includes(' is disabled: '));
+      diags.error(docs.wsdls[0].node.pos, disabled ? 'no operation of the WSDL could be compiled (see the warnings above for each)' : 'the SOAP bindings of the WSDL define no operation');
+    }
+    if (diags.hasErrors) return fail();
+    const { router, routes } = mc.finish(all, operations, bundleAjv, schema, codec, name, restFacade, soapFacade);
+    if (diags.hasErrors) return fail();
+    const files = [...docs.files];
+    if (loaded.file) files.push(loaded.file);
+    return {
+      bundle: { name, dir: src.dir, wsdlFile, files, mapping, operations, models, restFacade, soapFacade, soapOperations, contract: new PublishedContract(docs), schema, routes, router, strict },
+      diagnostics: diags.list,
+    };
+
+  } catch (e) {
+    // An unexpected failure must not leave the libxml2 schema allocated.
+    strict?.retire();
+    throw e;
   }
-  if (defs.size === 0 && !diags.hasErrors) {
-    const disabled = diags.list.some((d) => d.message.includes(' is disabled: '));
-    diags.error(docs.wsdls[0].node.pos, disabled ? 'no operation of the WSDL could be compiled (see the warnings above for each)' : 'the SOAP bindings of the WSDL define no operation');
-  }
-  if (diags.hasErrors) return { diagnostics: diags.list };
-  const { router, routes } = mc.finish(all, operations, bundleAjv, schema, codec, name, restFacade, soapFacade);
-  if (diags.hasErrors) return { diagnostics: diags.list };
-  const files = [...docs.files];
-  if (loaded.file) files.push(loaded.file);
-  return {
-    bundle: { name, dir: src.dir, wsdlFile, files, mapping, operations, models, restFacade, soapFacade, soapOperations, contract: new PublishedContract(docs), schema, routes, router },
-    diagnostics: diags.list,
-  };
 }
 
 /** Compiles one bundle folder (mapping.yaml optional). */

@@ -117,7 +117,7 @@ export class JsonSchemaBuilder {
     const properties: Record<string, JsonSchema> = {};
     const required: string[] = [];
     for (const a of shape.attrs) {
-      properties[a.jsonName] = describe(a.use, this.simpleSchema(a.use.type));
+      properties[a.jsonName] = describe(a.use, withFixed(this.simpleSchema(a.use.type), a.use.type, a.use.fixed));
       if (a.use.required) required.push(a.jsonName);
     }
     if (shape.valueType) {
@@ -180,6 +180,8 @@ export class JsonSchemaBuilder {
 
   elementSchema(p: ElementProp, hint: string): JsonSchema {
     let s = this.typeSchema(p.decl.type, p.decl.name.local || hint);
+    const st = p.decl.type.kind === 'simple' ? p.decl.type : p.decl.type.kind === 'complex' && shapeOf(p.decl.type).kind === 'scalar' ? shapeOf(p.decl.type).valueType : undefined;
+    if (st) s = withFixed(s, st, p.decl.fixed);
     if (p.decl.nillable) s = nullable(s);
     if (p.decl.documentation) s = { ...s, description: p.decl.documentation };
     if (!p.array) return s;
@@ -210,6 +212,8 @@ export class JsonSchemaBuilder {
     if (st.variety === 'union') {
       const s: JsonSchema = { type: 'string' };
       if (f.enumeration) s.enum = f.enumeration;
+      // The value is the (collapsed) text: it must be valid for one of the member types.
+      else if (st.memberTypes?.length) s.anyOf = st.memberTypes.map((m) => this.unionMember(m));
       return describe(st, s);
     }
     const s: JsonSchema = {};
@@ -286,6 +290,34 @@ export class JsonSchemaBuilder {
     return describe(st, s);
   }
 
+  /** A union member's rules on the union's value, which is always a string in JSON. */
+  private unionMember(m: SimpleType): JsonSchema {
+    if (m.variety === 'union') return m.memberTypes?.length ? { anyOf: m.memberTypes.map((x) => this.unionMember(x)) } : {};
+    if (m.variety === 'list') return {};
+    const own = this.simpleSchema(m);
+    if (own.type === 'string') return own;
+    const f = m.facets;
+    if (f.enumeration) return { enum: [...new Set(f.enumeration.map((v) => v.trim()))] };
+    const lexical: Partial<Record<string, string>> = {
+      boolean: '^(true|false|1|0)$',
+      int: '^[+-]?[0-9]+$',
+      integer: '^[+-]?[0-9]+$',
+      decimal: '^[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)$',
+      float: '^([+-]?INF|NaN|[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([eE][+-]?[0-9]+)?)$',
+      double: '^([+-]?INF|NaN|[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([eE][+-]?[0-9]+)?)$',
+    };
+    const pattern = lexical[m.builtin];
+    if (!pattern) return {};
+    const s: JsonSchema = { pattern };
+    if (m.builtin === 'int' || m.builtin === 'integer' || m.builtin === 'decimal') {
+      const integer = m.builtin !== 'decimal';
+      const b = BUILTINS[m.builtinName];
+      const k = numericKeyword({ minInclusive: b?.minInclusive, maxInclusive: b?.maxInclusive, ...f }, integer);
+      if (Object.keys(k).length > 1) s.xsdNumeric = k;
+    }
+    return s;
+  }
+
   private numericRange(s: JsonSchema, f: SimpleType['facets'], safeOnly: boolean): void {
     const num = (v: string | undefined): number | undefined => {
       if (v === undefined) return undefined;
@@ -314,6 +346,14 @@ function numericKeyword(f: SimpleType['facets'], integer: boolean): JsonSchema {
     if (f[key] !== undefined) k[key] = f[key];
   }
   return k;
+}
+
+/** An attribute's or element's `fixed` value: the only one allowed. */
+function withFixed(s: JsonSchema, st: SimpleType, fixed: string | undefined): JsonSchema {
+  if (fixed === undefined || st.variety !== 'atomic') return s;
+  const ws = st.facets.whiteSpace ?? (st.builtin === 'string' ? 'preserve' : 'collapse');
+  const literal = ws === 'preserve' ? fixed : ws === 'replace' ? fixed.replace(/[\t\n\r]/g, ' ') : fixed.replace(/[\t\n\r ]+/g, ' ').trim();
+  return { ...s, const: enumValue(st, literal) };
 }
 
 /** A schema that also accepts null (xsi:nil). */

@@ -18,6 +18,7 @@ import type { MessageShape, OperationModel, SoapVersion } from '../model/operati
 import type { ElementDecl, Particle, XsdType } from '../model/xsd';
 import { clark } from '../model/xsd';
 import { envelopeClose, envelopeNs } from '../soap/envelope';
+import type { StrictSchema } from './strict';
 import { outerXml, type XElem } from '../xml/reader';
 import { END, isBlank, TEXT, XmlStream } from '../xml/stream';
 
@@ -70,6 +71,13 @@ export interface CompiledOperation {
    * WSDL); true when something was built. Throws what the build throws.
    */
   warm(): boolean;
+  /**
+   * Strict mode (`validation: strict`): libxml2's verdict on the Body of a whole request or
+   * response envelope, as violations with JSON Pointers into the message's JSON form; undefined
+   * when the bundle is not in strict mode.
+   */
+  readonly strictInput?: (envelope: string) => Violation[];
+  readonly strictOutput?: (envelope: string) => Violation[];
 }
 
 export interface Codecs {
@@ -184,7 +192,7 @@ function dispatchKeyOf(input: MessageShape): string {
  * kept): ajv needs several milliseconds per schema, and each generated decoder is a function
  * for V8 to compile, which a WSDL of thousands of operations cannot pay at start-up.
  */
-export function compileOperation(m: OperationModel, defs: { input: string; output?: string }, validator: (def: string) => ValidateFunction, codec: Codecs, settings: OperationSettings, lazy = false): CompiledOperation {
+export function compileOperation(m: OperationModel, defs: { input: string; output?: string }, validator: (def: string) => ValidateFunction, codec: Codecs, settings: OperationSettings, lazy = false, strict?: StrictSchema): CompiledOperation {
   let validateIn = lazy ? undefined : validator(defs.input);
   let validateOut = lazy || !defs.output ? undefined : validator(defs.output);
   // Lazily, the generated codecs too: they are built when a message of the operation is first met.
@@ -229,6 +237,8 @@ export function compileOperation(m: OperationModel, defs: { input: string; outpu
     },
     encodeRequest: writeRequest,
     encodeResponse: writeResponse,
+    strictInput: strict ? (envelope) => strict.validate(envelope, m.input) : undefined,
+    strictOutput: strict ? (envelope) => strict.validate(envelope, m.output) : undefined,
     decodeRequest: readRequest,
     decodeReply: readReply,
     warm() {

@@ -423,6 +423,7 @@ export class SchemaSet {
     const attrs = this.attributes(node, schema);
     t.attributes = attrs.uses;
     t.anyAttribute = attrs.any;
+    if (attrs.any) t.anyAttributeNamespaces = attrs.anyNs;
   }
 
   private contentOf(particle: GroupParticle | undefined, mixed: boolean): ComplexContent {
@@ -504,10 +505,14 @@ export class SchemaSet {
       else t.content = this.contentOf(particle ?? baseParticle, mixed);
       t.attributes = this.mergeAttributes(baseAttrs, own.uses);
       t.anyAttribute = baseAny || own.any;
+      // An extension admits what its base's wildcard or its own admits (when both are known).
+      const baseNs = base.kind === 'complex' && base.anyAttribute ? base.anyAttributeNamespaces : [];
+      if (t.anyAttribute && baseNs) t.anyAttributeNamespaces = [...baseNs, ...own.anyNs];
     } else {
       t.content = this.contentOf(particle, mixed);
       t.attributes = this.mergeAttributes(baseAttrs, own.uses);
       t.anyAttribute = own.any;
+      if (own.any) t.anyAttributeNamespaces = own.anyNs;
     }
   }
 
@@ -688,9 +693,10 @@ export class SchemaSet {
 
   // ---- attributes ----------------------------------------------------------------------
 
-  private attributes(node: SNode, schema: SchemaDoc): { uses: AttributeUse[]; any: boolean } {
+  private attributes(node: SNode, schema: SchemaDoc): { uses: AttributeUse[]; any: boolean; anyNs: AnyParticle['namespaces'][] } {
     const uses: AttributeUse[] = [];
     let any = false;
+    const anyNs: AnyParticle['namespaces'][] = [];
     for (const c of node.children) {
       if (c.ns !== XSD_NS) continue;
       if (c.local === 'attribute') {
@@ -706,12 +712,16 @@ export class SchemaSet {
           const inner = this.attributes(entry.node, entry.schema);
           uses.push(...inner.uses);
           any ||= inner.any;
+          anyNs.push(...inner.anyNs);
         } finally {
           this.expanding.delete(entry);
         }
-      } else if (c.local === 'anyAttribute') any = true;
+      } else if (c.local === 'anyAttribute') {
+        any = true;
+        anyNs.push(this.wildcard(c, schema));
+      }
     }
-    return { uses, any };
+    return { uses, any, anyNs };
   }
 
   private attributeUse(node: SNode, schema: SchemaDoc): AttributeUse | undefined {

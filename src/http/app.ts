@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
+import type { Bundle } from '../compile';
 import type { Config } from '../config';
 import { BridgeError, toProblem } from '../errors/catalogue';
 import type { Logger } from '../log';
@@ -157,14 +158,18 @@ async function handleSoap(deps: AppDeps, req: IncomingMessage, res: ServerRespon
   f.service = service;
   const ctx: SoapCallContext = { requestId: f.requestId, transport: deps.transport, defaultTimeoutMs: deps.config.backendTimeoutMs, maxBodyBytes: deps.config.maxBodyBytes, version: versionOfContentType(req.headers['content-type']) };
   let reply: { status: number; contentType: string; body: string };
+  let release: (() => void) | undefined;
   try {
     const bundle = deps.registry.get(service);
     if (!bundle) throw new BridgeError('NOT_FOUND', `no service named "${service}"`);
     if (!bundle.soapFacade) throw new BridgeError('NOT_FOUND', `service "${service}" has no SOAP facade (its mapping sets no restBackend)`);
+    // Strict mode: the bundle's libxml2 schema stays allocated until this request is done.
+    release = bundle.strict?.retain();
     const soapAction = req.headers.soapaction;
     const body = await readBody(req, deps.config.maxBodyBytes);
     reply = await soapToRest(bundle, { contentType: req.headers['content-type'], soapAction: Array.isArray(soapAction) ? soapAction[0] : soapAction, body }, ctx);
   } catch (e) {
+    release?.();
     f.operation = ctx.operation;
     f.backendMs = ctx.backendMs;
     if (!(e instanceof BridgeError)) throw e;
@@ -172,6 +177,7 @@ async function handleSoap(deps: AppDeps, req: IncomingMessage, res: ServerRespon
     reply = faultReply(e, ctx.version ?? '1.1', f.requestId);
     if (e.code === 'PAYLOAD_TOO_LARGE') res.setHeader('connection', 'close');
   }
+  release?.();
   f.operation = ctx.operation;
   f.backendMs = ctx.backendMs;
   if (reply.body === '') res.writeHead(reply.status, { 'content-type': reply.contentType, 'content-length': 0 });
@@ -191,7 +197,7 @@ function noteFailure(deps: AppDeps, f: RequestFacts, err: BridgeError): void {
 /** The REST facade: a route of a service (the default `POST /{operation}` or one the mapping declares). */
 async function handleApi(deps: AppDeps, req: IncomingMessage, res: ServerResponse, api: { service: string; segments: string[]; query: string }): Promise<void> {
   const f = factsOf(req);
-  const { service, segments } = api;
+  const { service } = api;
   f.service = service;
   const bundle = deps.registry.get(service);
   if (!bundle) {
@@ -199,6 +205,19 @@ async function handleApi(deps: AppDeps, req: IncomingMessage, res: ServerRespons
     throw new BridgeError('NOT_FOUND', `no service named "${service}"${hint ? ` (did you mean "${hint}"?)` : ''}`);
   }
   if (!bundle.restFacade) throw new BridgeError('NOT_FOUND', `service "${service}" has no REST facade (its mapping sets restBackend only)`);
+  // Strict mode: the bundle's libxml2 schema stays allocated until this request is done.
+  const release = bundle.strict?.retain();
+  try {
+    await handleRoute(deps, req, res, api, bundle);
+  } finally {
+    release?.();
+  }
+}
+
+/** The rest of handleApi, on the bundle the request took from the registry. */
+async function handleRoute(deps: AppDeps, req: IncomingMessage, res: ServerResponse, api: { service: string; segments: string[]; query: string }, bundle: Bundle): Promise<void> {
+  const f = factsOf(req);
+  const { service, segments } = api;
   const match = bundle.router.match(req.method ?? 'GET', segments);
   if (!match) {
     if (segments.length === 1) {

@@ -26,9 +26,16 @@ export class ServiceRegistry {
     return this.snapshot.generation;
   }
 
-  /** Serves exactly these bundles from now on, as `generation` (names must be unique). */
+  /**
+   * Serves exactly these bundles from now on, as `generation` (names must be unique). Bundles
+   * of the previous set that are not in the new one are retired: their strict-mode schema
+   * (wasm memory) is freed as soon as the requests that hold it are done.
+   */
   swap(served: readonly ServedBundle[], generation: number): void {
+    const previous = this.snapshot.byName;
     this.snapshot = { generation, byName: new Map(served.map((s) => [s.bundle.name, s])) };
+    const kept = new Set(served.map((s) => s.bundle));
+    for (const old of previous.values()) if (!kept.has(old.bundle)) old.bundle.strict?.retire();
   }
 
   /** Serves exactly these bundles from now on, as the next generation (without file hashes). */

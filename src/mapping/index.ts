@@ -90,6 +90,8 @@ export interface Mapping {
   soapVersion?: '1.1' | '1.2';
   binding?: string;
   defaultRoutes?: boolean;
+  /** `strict`: the SOAP Body XML is also validated against the WSDL's schemas by libxml2. */
+  validation?: 'fast' | 'strict';
   soapHeaders?: SoapHeaderSpec[];
   security?: SecuritySpec;
   faults?: FaultRuleSpec[];

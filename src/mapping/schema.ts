@@ -184,6 +184,10 @@ export const MAPPING_SCHEMA = {
     soapVersion: SOAP_VERSION,
     binding: BINDING,
     defaultRoutes: { type: 'boolean', 'x-expect': 'true or false' },
+    validation: {
+      enum: ['fast', 'strict'],
+      'x-expect': 'fast (the default: the JSON form is validated) or strict (the SOAP Body XML is validated by libxml2 too)',
+    },
     soapHeaders: OPERATION.properties.soapHeaders,
     security: SECURITY,
     faults: OPERATION.properties.faults,

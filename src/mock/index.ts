@@ -18,6 +18,7 @@ import type { Diagnostic } from '../compile/diagnostics';
 import { BridgeError } from '../errors/catalogue';
 import { didYouMean } from '../mapping';
 import type { SoapVersion } from '../model/operation';
+import { decodeEnvelope } from '../pipeline/rest-to-soap';
 import { readSoapRequest, versionOfContentType, type SoapRequest } from '../pipeline/soap-to-rest';
 import { Sampler } from '../sample';
 import { faultReply, soapContentType } from '../soap/fault';
@@ -151,6 +152,23 @@ export function loadMock(wsdlFile: string, options: MockLoadOptions = {}): MockL
   return mockOf(compiled.bundle, options, relevant);
 }
 
+/**
+ * Why a reply the output schema accepts still cannot go out: what the operation's own reader
+ * refuses in its envelope (e.g. an element of an abstract type, which needs a derived type the
+ * JSON form cannot name); undefined when it reads back cleanly.
+ */
+function uncarried(op: CompiledOperation, value: unknown): string | undefined {
+  let envelope: string;
+  try {
+    envelope = op.encodeResponse(value);
+  } catch (e) {
+    return (e as Error).message;
+  }
+  const back = decodeEnvelope(op, envelope, 200);
+  if ('fault' in back) return 'it reads back as a fault';
+  return back.errors.length ? back.errors.map((w) => `${w.pointer || '/'} ${w.detail}`).join('; ') : undefined;
+}
+
 /** The mock of a bundle already compiled (`diagnostics`: those of its compilation, kept first). */
 export function mockOf(bundle: Bundle, options: MockLoadOptions = {}, diagnostics: Diagnostic[] = []): MockLoadResult {
   const diags: Diagnostic[] = [...diagnostics];
@@ -193,6 +211,10 @@ export function mockOf(bundle: Bundle, options: MockLoadOptions = {}, diagnostic
         if (wrong) sample = { ok: false, reason: `its sample breaks the output schema (${wrong.map((w) => `${w.pointer || '/'} ${w.detail}`).join('; ')})` };
       }
       samples.set(op.outputDef, sample);
+    }
+    if (sample.ok) {
+      const why = uncarried(op, sample.value);
+      if (why) sample = { ok: false, reason: `its sample cannot be carried in SOAP ${op.soapVersion} (${why})` };
     }
     if (sample.ok) answers.set(op, { operation: op.name, source: 'sample', value: sample.value });
     else {

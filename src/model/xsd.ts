@@ -132,6 +132,11 @@ export interface ComplexType {
   name?: QName;
   attributes: AttributeUse[];
   anyAttribute: boolean;
+  /**
+   * The namespaces `anyAttribute` admits (any of the wildcards), when known; undefined admits
+   * every namespace.
+   */
+  anyAttributeNamespaces?: AnyParticle['namespaces'][];
   content: ComplexContent;
   abstract: boolean;
   /** The type this one extends or restricts, when it is a named complex type. */

@@ -174,19 +174,41 @@ export function checkOutput(op: CompiledOperation, content: ReplyContent, status
   return content.value;
 }
 
+/** Strict mode: libxml2's verdict on the reply envelope's Body (after the fast path passed it). */
+export function checkOutputStrict(op: CompiledOperation, text: string): void {
+  const violations = op.strictOutput?.(text);
+  if (violations?.length) {
+    const { detail, errors } = counted('breaks the output schema (strict validation)', violations);
+    throw invalid(op, detail, errors);
+  }
+}
+
+/** Strict mode: libxml2's verdict on the request envelope's Body, before it is sent. */
+export function checkInputStrict(op: CompiledOperation, envelope: string, trace?: (v: Violation[]) => ProblemItem[]): void {
+  const violations = op.strictInput?.(envelope);
+  if (violations?.length) {
+    const items: (Violation | ProblemItem)[] = trace ? trace(violations) : violations;
+    const { detail, errors } = counted(`the request breaks the input schema of ${op.name} (strict validation)`, items);
+    throw new BridgeError('VALIDATION_FAILED', detail, { errors });
+  }
+}
+
 /** The whole direction: JSON input in, JSON output out (undefined for a one-way operation). */
 export async function restToSoap(op: CompiledOperation, input: unknown, ctx: CallContext, header?: string): Promise<unknown> {
   validateInput(op, input);
   return sendValid(op, input, ctx, header);
 }
 
-/** Everything after validation: envelope, call, reply. */
-async function sendValid(op: CompiledOperation, input: unknown, ctx: CallContext, header: string | undefined): Promise<unknown> {
+/** Everything after validation: envelope (checked by libxml2 in strict mode), call, reply. */
+async function sendValid(op: CompiledOperation, input: unknown, ctx: CallContext, header: string | undefined, trace?: (v: Violation[]) => ProblemItem[]): Promise<unknown> {
   const envelope = encodeRequest(op, input, header);
+  checkInputStrict(op, envelope, trace);
   const reply = await callBackend(op, envelope, ctx);
   const text = replyText(op, reply);
   if (text === undefined) return undefined;
-  const output = checkOutput(op, decodeEnvelope(op, text, reply.status), reply.status);
+  const content = decodeEnvelope(op, text, reply.status);
+  const output = checkOutput(op, content, reply.status);
+  checkOutputStrict(op, text);
   return op.model.output ? output : undefined;
 }
 
@@ -214,6 +236,6 @@ export async function callRoute(route: ApiRoute, body: unknown, parts: RequestPa
     const { detail, errors } = counted(`the request does not fit the input schema of ${op.name}`, traced(route, violations));
     throw new BridgeError('VALIDATION_FAILED', detail, { errors });
   }
-  const output = await sendValid(op, input, ctx, buildHeaders(op, parts));
+  const output = await sendValid(op, input, ctx, buildHeaders(op, parts), (v) => traced(route, v));
   return output === undefined ? undefined : route.response.apply(output);
 }

@@ -222,6 +222,8 @@ export function readSoapRequest(bundle: Bundle, req: SoapRequest, ctx: Pick<Soap
   }
   const violations = mergeViolations(decoded.errors, op.validateInput(decoded.value));
   if (violations.length) throw refused(`the request breaks the input schema of ${op.name}`, violations, 'VALIDATION_FAILED');
+  const strictIn = op.strictInput?.(src);
+  if (strictIn?.length) throw refused(`the request breaks the input schema of ${op.name} (strict validation)`, strictIn, 'VALIDATION_FAILED');
   return { op, version, input: decoded.value };
 }
 
@@ -240,6 +242,8 @@ export async function soapToRest(bundle: Bundle, req: SoapRequest, ctx: SoapCall
     if (e instanceof UnwritableCharError) throw new BridgeError('BACKEND_INVALID_REPLY', `the JSON service's answer to ${op.name} holds a character XML cannot carry`);
     throw e;
   }
+  const strictOut = op.strictOutput?.(body);
+  if (strictOut?.length) throw refused(`the JSON service's answer to ${op.name} breaks the output schema (strict validation)`, strictOut, 'BACKEND_INVALID_REPLY');
   return { status: 200, contentType: soapContentType(version), body };
 }
 

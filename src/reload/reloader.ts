@@ -11,6 +11,7 @@ import path from 'node:path';
 import { setImmediate as yieldToRequests } from 'node:timers/promises';
 import { compileBundleDir, type Bundle } from '../compile';
 import { warmUp } from '../compile/warm';
+import { initLibxmlFor } from '../compile/libxml';
 import type { Diagnostic } from '../compile/diagnostics';
 import type { Metrics } from '../http/metrics';
 import type { ServedBundle, ServiceRegistry } from '../http/registry';
@@ -157,6 +158,9 @@ export class Reloader {
     const report: ReloadReport = { generation: registry.generation, loaded: [], reloaded: [], unloaded: [], refused: [] };
     if (this.closed || folders.length === 0) return report;
     if (!this.rootReadable()) return report;
+    // Strict validation mode needs libxml2, loaded asynchronously before a folder asks for it.
+    await initLibxmlFor(folders);
+    if (this.closed) return report;
     const attempts: Attempt[] = [];
     for (const folder of folders) {
       const attempt = this.attempt(folder);
@@ -182,6 +186,9 @@ export class Reloader {
       report.generation = generation;
     }
     this.log(attempts, next, report);
+    // A new version that is not served (refused for its name) frees its strict-mode schema now.
+    const servedNow = new Set([...next.values()].map((c) => c.served.bundle));
+    for (const a of attempts) if (a.kind === 'compiled' && !servedNow.has(a.bundle)) a.bundle.strict?.retire();
     this.remember(new Map([...next].map(([folder, c]) => [folder, c.served])));
     return report;
   }

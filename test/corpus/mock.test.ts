@@ -67,6 +67,7 @@ describe('the mock on the real-world WSDL corpus', function () {
   it('answers requests made from the input schema with the reply of the operation they name', () => {
     let called = 0;
     let ambiguous = 0;
+    const uncarried: string[] = [];
     for (const [file, mock] of mocks) {
       const sampler = new Sampler([mock.bundle.schema]);
       for (const op of allOperations(mock.bundle)) {
@@ -82,6 +83,12 @@ describe('the mock on the real-world WSDL corpus', function () {
           assert.match(reply.body, /urn:soap-bridge:problem:not-found/, `${file} ${op.name}`);
           continue;
         }
+        if (reply.status === 500 && /a derived type \(xsi:type\) is needed/.test(reply.body)) {
+          // The input holds an element of an abstract type: the JSON form cannot name the derived
+          // type it needs, so the request is refused in both modes (README, Strict validation mode).
+          uncarried.push(`${file} ${op.name}`);
+          continue;
+        }
         called++;
         assert.equal(reply.operation, op.name, `${file} ${op.name}: ${reply.body.slice(0, 600)}`);
         if (a.source === 'one-way') assert.equal(reply.status, 202);
@@ -91,7 +98,8 @@ describe('the mock on the real-world WSDL corpus', function () {
         }
       }
     }
-    process.stdout.write(`      corpus mock: ${called} operations called through the mock (${ambiguous} others share their request's first element and action)\n`);
+    process.stdout.write(`      corpus mock: ${called} operations called through the mock (${ambiguous} others share their request's first element and action; ${uncarried.length} need a derived type)\n`);
+    assert.ok(uncarried.length <= 5, `few inputs need a derived type: ${uncarried.join(', ')}`);
     assert.ok(called > 1000, `expected over 1000 operations called, found ${called}`);
   });
 
