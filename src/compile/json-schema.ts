@@ -78,7 +78,12 @@ export class JsonSchemaBuilder {
 
   typeSchema(t: XsdType, hint: string): JsonSchema {
     if (t.kind === 'simple') return this.simpleSchema(t);
-    if (t.kind === 'anyType') return { type: ['string', 'object'], properties: { $any: { type: 'string' } } };
+    if (t.kind === 'anyType') {
+      const s: JsonSchema = { type: ['string', 'object'], properties: { $any: { type: 'string' } } };
+      // Read as xs:anyType because the WSDL's reference does not resolve: say so where callers look.
+      if (t.unresolved) s.description = `Any text, or XML in $any: the WSDL's ${t.unresolved}`;
+      return s;
+    }
     const shape = shapeOf(t);
     if (shape.kind === 'scalar') return describe(t, this.simpleSchema(shape.valueType!));
     return this.ref(t, hint);
