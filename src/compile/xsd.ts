@@ -234,7 +234,7 @@ export class SchemaSet {
       this.diags.warn(node.pos, `${problem}; using the XML Schema built-in xs:${local}`);
       return local === 'anyType' ? ANY_TYPE : this.builtin(local);
     }
-    return this.unresolved(node, problem, effect);
+    return this.unresolved(node, problem, effect, 'q' in r ? r.q.ns : undefined);
   }
 
   /**

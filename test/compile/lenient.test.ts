@@ -105,12 +105,14 @@ describe('loader leniencies: degraded, never silent', () => {
         portType: PORT_OP,
         binding: BIND_OP,
       });
-      const o = op(
-        loads(text, [
-          `${at(text, '<xs:element name="extra"')} type {urn:t}Missing is not defined; element extra is read as xs:anyType`,
-          `${at(text, '<xs:element name="echo"')} type {urn:t}Missing is not defined; element echo is read as xs:anyType`,
-        ]),
-      );
+      const bundle = loads(text, [
+        `${at(text, '<xs:element name="extra"')} type {urn:t}Missing is not defined; element extra is read as xs:anyType`,
+        `${at(text, '<xs:element name="echo"')} type {urn:t}Missing is not defined; element echo is read as xs:anyType`,
+      ]);
+      const o = op(bundle);
+      // The JSON Schema (and so the OpenAPI document) says why the field takes anything.
+      const defs = bundle.schema.$defs as Record<string, { properties: Record<string, { description?: string }> }>;
+      assert.equal(defs[o.inputDef].properties.extra.description, "Any text, or XML in $any: the WSDL's type {urn:t}Missing is not defined");
       assert.equal(o.validateInput({ id: 1, extra: 'plain <text>' }), undefined);
       assert.equal(bodyXml(o, { id: 1, extra: 'plain <text>' }), '<t:Op><t:id>1</t:id><t:extra>plain &lt;text&gt;</t:extra></t:Op>');
       assert.equal(bodyXml(o, { id: 1, extra: { $any: '<x:a xmlns:x="urn:x">1</x:a>' } }), '<t:Op><t:id>1</t:id><t:extra><x:a xmlns:x="urn:x">1</x:a></t:extra></t:Op>');
