@@ -236,6 +236,9 @@ export class EncodedCodec {
     if (shape.wrapper?.ns) nsSet.add(shape.wrapper.ns);
     nsSet.delete(XSD_NS);
     nsSet.delete(SOAPENC_NS);
+    // Element names are written with the namespace table's prefixes, even in the XSD or SOAP-ENC
+    // namespace (a part declared as element="xsd:string"): those must be declared too.
+    for (const e of shapeOf(shape.type).elements) if (e.decl.name.ns) nsSet.add(e.decl.name.ns);
     const wrapperTag = shape.wrapper ? this.ns.tag(shape.wrapper) : '';
     const parts = shapeOf(shape.type).elements.map((e) => ({ name: e.jsonName, array: e.array, tag: this.ns.tag(e.decl.name), write: this.valueWriter(e.decl.type) }));
     // Prefixes are settled once every writer is built (building may assign new ones).

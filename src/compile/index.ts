@@ -112,7 +112,7 @@ function compile(src: BundleSource, options: CompileOptions): BundleResult {
   if (!wsdlFile) return { diagnostics: diags.list };
   const docs = loadDocuments(wsdlFile, diags);
   if (!docs) return { diagnostics: diags.list };
-  const schemas = new SchemaSet(docs.schemas);
+  const schemas = new SchemaSet(docs.schemas, diags, docs.unreadable);
   const wsdl = new WsdlCompiler(docs, schemas, diags);
   const models = wsdl.operations();
   const name = mapping.name ?? src.defaultName;

@@ -94,7 +94,10 @@ export class JsonSchemaBuilder {
     if (t.kind === 'simple') return this.simpleSchema(t);
     if (t.kind === 'anyType') {
       if (this.encoded) return { description: 'any value (SOAP encoding: typed by its xsi:type)' };
-      return { type: ['string', 'object'], properties: { $any: { type: 'string' } } };
+      const s: JsonSchema = { type: ['string', 'object'], properties: { $any: { type: 'string' } } };
+      // Read as xs:anyType because the WSDL's reference does not resolve: say so where callers look.
+      if (t.unresolved) s.description = `Any text, or XML in $any: the WSDL's ${t.unresolved}`;
+      return s;
     }
     const shape = shapeOf(t);
     if (shape.kind === 'scalar') return describe(t, this.simpleSchema(shape.valueType!));

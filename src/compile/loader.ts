@@ -42,12 +42,20 @@ export interface LoadedDocuments {
   entry: string;
   wsdls: WsdlDoc[];
   schemas: SchemaDoc[];
-  /** Every file read, absolute paths, entry first. */
+  /** Every file read (also one that does not parse: the bundle depends on it), absolute paths, entry first. */
   files: string[];
+  /**
+   * Namespaces whose imported or included schema file cannot be read, with the problem. A
+   * reference into one of them is not read as xs:anyType: the fix is to restore the file.
+   */
+  unreadable: Map<string, string>;
   /** The decoded text and the parsed root of each file (for publishing the contract). */
   texts: Map<string, string>;
   roots: Map<string, SNode>;
 }
+
+/** A file that cannot be read at all (missing, unreadable), as opposed to one that does not parse. */
+class UnreadableFile extends LoadError {}
 
 class DocumentLoader {
   private readonly parsed = new Map<string, SNode>();
@@ -59,7 +67,7 @@ class DocumentLoader {
     entry: string,
     private readonly diags: Diagnostics,
   ) {
-    this.result = { entry, wsdls: [], schemas: [], files: [], texts: new Map(), roots: this.parsed };
+    this.result = { entry, wsdls: [], schemas: [], files: [], unreadable: new Map(), texts: new Map(), roots: this.parsed };
   }
 
   /** Reads and parses a file once; LoadError carries the position of a parse problem. */
@@ -72,13 +80,13 @@ class DocumentLoader {
     } catch (e) {
       const reason = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
       const pos = from?.pos ?? { file, line: 1, col: 1 };
-      throw new LoadError(pos, `cannot read ${JSON.stringify(file)} (${reason})`);
+      throw new UnreadableFile(pos, `cannot read ${JSON.stringify(file)} (${reason})`);
     }
+    if (!this.result.files.includes(file)) this.result.files.push(file);
     const text = decodeXmlBytes(buf, file);
     const node = parseSourceXml(text, file);
     this.parsed.set(file, node);
     this.result.texts.set(file, text);
-    this.result.files.push(file);
     return node;
   }
 
@@ -105,7 +113,7 @@ class DocumentLoader {
       if (!location) continue;
       const target = this.locate(imp, location, attr(imp, 'namespace'), 'wsdl:import');
       if (!target) continue;
-      this.guard(() => {
+      this.guard(attr(imp, 'namespace'), () => {
         const root = this.read(target, imp);
         if (root.ns === WSDL_NS && root.local === 'definitions') this.addWsdl(root, target);
         else if (root.ns === XSD_NS && root.local === 'schema') this.addSchema(root, target, undefined);
@@ -143,7 +151,7 @@ class DocumentLoader {
       if (!location) continue;
       const target = this.locate(child, location, attr(child, 'namespace'), `xsd:${child.local}`);
       if (!target) continue;
-      this.guard(() => {
+      this.guard(isInclude ? tns : attr(child, 'namespace'), () => {
         const root = this.read(target, child);
         if (!(root.ns === XSD_NS && root.local === 'schema')) {
           // Some WSDLs import another WSDL's schemas through xsd:import.
@@ -195,13 +203,14 @@ class DocumentLoader {
     return path.resolve(path.dirname(at.pos.file), decoded);
   }
 
-  /** Loads an imported document; its failure is reported and what depends on it is disabled. */
-  private guard(fn: () => void): void {
+  /** Loads an imported document (of namespace `ns`); its failure is reported and what depends on it is disabled. */
+  private guard(ns: string | undefined, fn: () => void): void {
     try {
       fn();
     } catch (e) {
-      if (e instanceof LoadError) this.diags.warn(e.pos, `${e.message}; definitions from it are unavailable`);
-      else throw e;
+      if (!(e instanceof LoadError)) throw e;
+      this.diags.warn(e.pos, `${e.message}; definitions from it are unavailable`);
+      if (e instanceof UnreadableFile && ns !== undefined && !this.result.unreadable.has(ns.trim())) this.result.unreadable.set(ns.trim(), e.message);
     }
   }
 }

@@ -25,6 +25,8 @@ interface BodyBinding {
   use: 'literal' | 'encoded';
   namespace?: string;
   parts?: string[];
+  /** Where the soap:body with `parts` is. */
+  partsPos?: SourcePos;
   /** Parts carried in soap:header blocks of this message. */
   headerParts: Set<string>;
 }
@@ -227,7 +229,10 @@ export class WsdlCompiler {
       result.use = attr(body, 'use') === 'encoded' ? 'encoded' : 'literal';
       result.namespace = attr(body, 'namespace');
       const parts = attr(body, 'parts');
-      if (parts !== undefined) result.parts = parts.split(/\s+/).filter(Boolean);
+      if (parts !== undefined) {
+        result.parts = parts.split(/\s+/).filter(Boolean);
+        result.partsPos = body.pos;
+      }
     }
     for (const h of bmsg.children.filter((c) => c.local === 'header' && soapNsOf(c))) {
       const m = attr(h, 'message');
@@ -238,15 +243,30 @@ export class WsdlCompiler {
   }
 
   private message(opName: string, dir: 'input' | 'output', pmsg: SNode, bmsg: SNode | undefined, style: 'rpc' | 'document', input?: MessageShape): MessageShape {
-    const msg = this.lookupMessage(pmsg);
+    let msg: Indexed;
+    try {
+      msg = this.lookupMessage(pmsg);
+    } catch (e) {
+      // Without its input an operation cannot be called; without its output's message the reply is still passed on.
+      if (dir === 'input' || !(e instanceof LoadError)) throw e;
+      this.diags.warn(e.pos, `${e.message}; the output of operation ${opName} is read as any content (kept in $any)`);
+      const any: Particle = { kind: 'any', namespaces: { mode: 'any' }, processContents: 'lax', min: 0, max: Infinity };
+      return { style: 'bare', type: synthetic([any], pmsg.pos, 'bare'), encoded: false };
+    }
     const msgKey = clark({ ns: msg.tns, local: attr(msg.node, 'name') ?? '' });
     const body = this.bodyBinding(bmsg, msgKey);
     let parts = childrenNamed(msg.node, WSDL_NS, 'part');
-    if (body.parts) {
-      for (const p of body.parts)
-        if (!parts.some((x) => attr(x, 'name') === p)) throw new LoadError(bmsg!.pos, `soap:body names part "${p}", which message ${attr(msg.node, 'name')} does not have`);
-      parts = parts.filter((p) => body.parts!.includes(attr(p, 'name') ?? ''));
-    } else parts = parts.filter((p) => !body.headerParts.has(attr(p, 'name') ?? ''));
+    const named = body.parts?.filter((p) => {
+      if (parts.some((x) => attr(x, 'name') === p)) return true;
+      // A name the message does not have says nothing about the body: it is left out.
+      this.diags.warn(body.partsPos!, `soap:body names part "${p}", which message ${attr(msg.node, 'name')} does not have; the name is ignored`);
+      return false;
+    });
+    if (named && (named.length > 0 || body.parts!.length === 0)) parts = parts.filter((p) => named.includes(attr(p, 'name') ?? ''));
+    else {
+      if (named) this.diags.warn(body.partsPos!, `soap:body names no part of message ${attr(msg.node, 'name')}; the body carries the message's parts`);
+      parts = parts.filter((p) => !body.headerParts.has(attr(p, 'name') ?? ''));
+    }
     const encoded = body.use === 'encoded';
     const pos = msg.node.pos;
     if (encoded && style !== 'rpc')
@@ -264,8 +284,8 @@ export class WsdlCompiler {
     // Document style.
     if (parts.length === 1) {
       const elName = attr(parts[0], 'element');
-      if (elName) {
-        const decl = this.schemas.element(resolveQName(parts[0], elName), parts[0]);
+      const decl = elName ? this.schemas.partElement(parts[0], elName) : undefined;
+      if (decl) {
         const wrappedInput = dir === 'input' && decl.name.local === opName;
         const wrappedOutput = dir === 'output' && input?.style === 'wrapped';
         if ((wrappedInput || wrappedOutput) && isWrapperType(decl)) {
@@ -273,12 +293,7 @@ export class WsdlCompiler {
         }
       }
     }
-    const items: Particle[] = parts.map((p) => {
-      const partName = attr(p, 'name') ?? '';
-      const elName = attr(p, 'element');
-      if (elName) return { kind: 'element', decl: this.schemas.element(resolveQName(p, elName), p), min: 1, max: 1, jsonName: partName };
-      return this.rpcPart(p, encoded);
-    });
+    const items: Particle[] = parts.map((p) => (attr(p, 'element') ? this.elementPart(p) : this.rpcPart(p, encoded)));
     return { style: 'bare', type: synthetic(items, pos, 'bare'), encoded };
   }
 
@@ -289,11 +304,18 @@ export class WsdlCompiler {
     const typeName = attr(p, 'type');
     const elName = attr(p, 'element');
     if (typeName) {
-      const decl: ElementDecl = { name: { ns: '', local: partName }, type: this.schemas.type(resolveQName(p, typeName), p), nillable: encoded, abstract: false, global: false, pos: p.pos };
+      const decl: ElementDecl = { name: { ns: '', local: partName }, type: this.schemas.partType(p, typeName), nillable: encoded, abstract: false, global: false, pos: p.pos };
       return { kind: 'element', decl, min: 1, max: 1 };
     }
-    if (elName) return { kind: 'element', decl: this.schemas.element(resolveQName(p, elName), p), min: 1, max: 1, jsonName: partName };
+    if (elName) return this.elementPart(p);
     throw new LoadError(p.pos, `part ${partName} needs an element or a type attribute`);
+  }
+
+  /** A part given by its element; one whose element name is unknown (unbound prefix) is any one element. */
+  private elementPart(p: SNode): Particle {
+    const decl = this.schemas.partElement(p, attr(p, 'element')!);
+    if (decl) return { kind: 'element', decl, min: 1, max: 1, jsonName: attr(p, 'name') ?? '' };
+    return { kind: 'any', namespaces: { mode: 'any' }, processContents: 'lax', min: 1, max: 1 };
   }
 }
 

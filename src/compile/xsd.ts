@@ -3,7 +3,7 @@
  * documents, then resolves references on demand into the model of model/xsd.ts.
  * Only what operations reach is resolved; a broken definition nobody uses costs nothing.
  */
-import { LoadError } from './diagnostics';
+import { LoadError, type Diagnostics } from './diagnostics';
 import type { SchemaDoc } from './loader';
 import { BUILTINS } from '../codec/values';
 import type {
@@ -90,7 +90,13 @@ export class SchemaSet {
   /** Namespaces that have at least one schema document. */
   readonly namespaces = new Set<string>();
 
-  constructor(schemas: SchemaDoc[]) {
+  /** `diags` receives the warnings of the leniencies (references read as xs:anyType, guessed names). */
+  constructor(
+    schemas: SchemaDoc[],
+    private readonly diags: Diagnostics,
+    /** Namespaces whose schema file cannot be read (loader.ts), with the problem. */
+    private readonly unreadable: ReadonlyMap<string, string> = new Map(),
+  ) {
     for (const schema of schemas) this.register(schema);
   }
 
@@ -150,6 +156,10 @@ export class SchemaSet {
   private lookup(kind: ComponentKind, q: QName, at: SNode, what: string): Entry {
     const entry = this.registry[kind].get(clark(q));
     if (entry) return entry;
+    throw new LoadError(at.pos, this.undefinedMessage(kind, q, what));
+  }
+
+  private undefinedMessage(kind: ComponentKind, q: QName, what: string): string {
     let hint = '';
     if (!this.namespaces.has(q.ns))
       hint = q.ns ? ` (no schema for namespace "${q.ns}" is loaded)` : ' (no schema without targetNamespace is loaded)';
@@ -157,7 +167,106 @@ export class SchemaSet {
       const near = [...this.registry[kind].keys()].find((k) => k.toLowerCase() === clark(q).toLowerCase());
       if (near) hint = ` (did you mean ${near}?)`;
     }
-    throw new LoadError(at.pos, `${what} ${describe(q)} is not defined${hint}`);
+    return `${what} ${describe(q)} is not defined${hint}`;
+  }
+
+  // ---- references that do not resolve ------------------------------------------------------
+  //
+  // WSDLs in the wild name types and elements that no loaded schema defines, write prefixes they
+  // never declare, or misspell built-ins. Such a reference does not disable what uses it: a name
+  // written without a prefix (whatever the default namespace) or with an unbound prefix is taken
+  // to mean the only component of that kind with that local name, first in the referring
+  // schema's own namespace (for a type, else the XSD built-in of that name); any other is read
+  // as xs:anyType. Each case is a warning at the reference. A reference into a namespace whose
+  // schema file cannot be read stays an error: restoring the file is the fix, not a guess.
+
+  /** The expanded name of a reference, or the problem when its prefix is not bound. */
+  private refName(node: SNode, value: string, schema: SchemaDoc | undefined): { q: QName } | { problem: string } {
+    try {
+      return { q: schema ? this.qname(node, value, schema) : resolveQName(node, value) };
+    } catch (e) {
+      if (e instanceof LoadError) return { problem: e.message };
+      throw e;
+    }
+  }
+
+  /** The only component of `kind` whose local name is `local`, for a name written without a usable namespace. */
+  private onlyNamed(kind: ComponentKind, local: string, schema: SchemaDoc | undefined): [string, Entry] | undefined {
+    if (schema) {
+      const own = this.registry[kind].get(clark({ ns: schema.targetNamespace, local }));
+      if (own) return [clark({ ns: schema.targetNamespace, local }), own];
+    }
+    const matches = [...this.registry[kind]].filter(([k]) => k === local || k.endsWith(`}${local}`));
+    return matches.length === 1 ? matches[0] : undefined;
+  }
+
+  /**
+   * xs:anyType standing in for what a reference into `ns` should have given, with the warning that
+   * says so; a LoadError (what uses it is disabled) when the schema file of `ns` cannot be read.
+   */
+  private unresolved(at: SNode, problem: string, effect: string, ns?: string): AnyType {
+    const missing = ns !== undefined ? this.unreadable.get(ns) : undefined;
+    if (missing !== undefined) throw new LoadError(at.pos, `${problem}: its schema file is missing (${missing})`);
+    this.diags.warn(at.pos, `${problem}; ${effect}`);
+    return { kind: 'anyType', unresolved: problem };
+  }
+
+  /**
+   * The type a `type`, `base`, `itemType`, `memberTypes` or `wsdl:arrayType` reference names;
+   * what does not resolve is read as xs:anyType, `effect` saying what that means for its user.
+   */
+  private typeRef(node: SNode, value: string, schema: SchemaDoc | undefined, effect: string): XsdType {
+    const r = this.refName(node, value, schema);
+    let problem: string;
+    if ('q' in r) {
+      const t = this.knownType(r.q);
+      if (t) return t;
+      if (r.q.ns === XSD_NS) {
+        const near = Object.keys(BUILTINS).concat('anyType').find((b) => b.toLowerCase() === r.q.local.toLowerCase());
+        problem = `xs:${r.q.local} is not an XML Schema built-in type${near ? ` (did you mean xs:${near}?)` : ''}`;
+      } else problem = this.undefinedMessage('type', r.q, 'type');
+      if (value.includes(':')) return this.unresolved(node, problem, effect, r.q.ns);
+    } else problem = r.problem;
+    const local = value.slice(value.indexOf(':') + 1).trim();
+    const only = this.onlyNamed('type', local, schema);
+    if (only) {
+      this.diags.warn(node.pos, `${problem}; using ${only[0]}, the only type named "${local}"`);
+      return this.namedType(only[1]);
+    }
+    if (BUILTINS[local] || local === 'anyType') {
+      this.diags.warn(node.pos, `${problem}; using the XML Schema built-in xs:${local}`);
+      return local === 'anyType' ? ANY_TYPE : this.builtin(local);
+    }
+    return this.unresolved(node, problem, effect, 'q' in r ? r.q.ns : undefined);
+  }
+
+  /**
+   * The global element a `ref` (or a WSDL part's `element`) names. An undefined one is read as
+   * an element of that name and type xs:anyType; undefined when even its name is unknown (an
+   * unbound prefix with no element of that local name): the caller stands in a wildcard.
+   */
+  private elementRef(node: SNode, value: string, schema: SchemaDoc | undefined, subject: string): ElementDecl | undefined {
+    const r = this.refName(node, value, schema);
+    let problem: string;
+    if ('q' in r) {
+      const entry = this.registry.element.get(clark(r.q));
+      if (entry) return this.globalElement(entry, r.q);
+      problem = this.undefinedMessage('element', r.q, 'element');
+    } else problem = r.problem;
+    const local = value.slice(value.indexOf(':') + 1).trim();
+    if (!('q' in r) || !value.includes(':')) {
+      const only = this.onlyNamed('element', local, schema);
+      if (only) {
+        this.diags.warn(node.pos, `${problem}; using ${only[0]}, the only element named "${local}"`);
+        return this.globalElement(only[1], { ns: only[1].schema.targetNamespace, local });
+      }
+    }
+    if (!('q' in r)) {
+      this.diags.warn(node.pos, `${problem}; ${subject} is read as any element (xs:any, kept in $any)`);
+      return undefined;
+    }
+    const type = this.unresolved(node, problem, `${subject} is read as an element ${describe(r.q)} of type xs:anyType`, r.q.ns);
+    return { name: r.q, type, nillable: true, abstract: false, global: true, pos: node.pos };
   }
 
   // ---- public entry points (used by the WSDL compiler) --------------------------------
@@ -166,8 +275,17 @@ export class SchemaSet {
     return this.session(() => this.globalElement(this.lookup('element', q, at, 'element'), q));
   }
 
-  type(q: QName, at: SNode): XsdType {
-    return this.session(() => this.typeByName(q, at));
+  /** A WSDL part's `type`; one that does not resolve is read as xs:anyType (with a warning). */
+  partType(part: SNode, value: string): XsdType {
+    return this.session(() => this.typeRef(part, value, undefined, `part ${attr(part, 'name') ?? '?'} is read as xs:anyType`));
+  }
+
+  /**
+   * A WSDL part's `element`; an undefined one is read as an element of that name and type
+   * xs:anyType, one whose name is unknown (unbound prefix) as undefined: the part is any element.
+   */
+  partElement(part: SNode, value: string): ElementDecl | undefined {
+    return this.session(() => this.elementRef(part, value, undefined, `part ${attr(part, 'name') ?? '?'}`));
   }
 
   /**
@@ -238,16 +356,18 @@ export class SchemaSet {
     return t;
   }
 
-  private typeByName(q: QName, at: SNode): XsdType {
+  /** The type of a name, or undefined when no built-in, SOAP-encoding or loaded type has it. */
+  private knownType(q: QName): XsdType | undefined {
     if (q.ns === XSD_NS) {
       if (q.local === 'anyType' || q.local === 'ur-type') return ANY_TYPE;
-      return this.builtin(q.local, at);
+      return BUILTINS[q.local] ? this.builtin(q.local) : undefined;
     }
     if (q.ns === SOAPENC_NS || q.ns === SOAPENC12_NS) {
       const soapenc = this.soapEncType(q.local);
       if (soapenc) return soapenc;
     }
-    return this.namedType(this.lookup('type', q, at, 'type'));
+    const entry = this.registry.type.get(clark(q));
+    return entry ? this.namedType(entry) : undefined;
   }
 
   /** SOAP-encoding types: soapenc:string and friends are the XSD built-ins (nillable, with id/href). */
@@ -303,7 +423,10 @@ export class SchemaSet {
   /** A type given by a `type` attribute or an inline simpleType/complexType child. */
   private typeOf(node: SNode, schema: SchemaDoc): XsdType | undefined {
     const ref = attr(node, 'type');
-    if (ref) return this.typeByName(this.qname(node, ref, schema), node);
+    if (ref) {
+      const what = `${node.local} ${attr(node, 'name')?.trim() ?? attr(node, 'ref')?.trim() ?? '?'}`;
+      return this.typeRef(node, ref, schema, `${what} is read as ${node.local === 'attribute' ? 'xs:anySimpleType' : 'xs:anyType'}`);
+    }
     const simple = firstChild(node, XSD_NS, 'simpleType');
     if (simple) return this.simpleType(simple, schema);
     const complex = firstChild(node, XSD_NS, 'complexType');
@@ -316,11 +439,15 @@ export class SchemaSet {
   }
 
   private simpleRef(node: SNode, value: string, schema: SchemaDoc, entry?: Entry): SimpleType {
-    const q = this.qname(node, value, schema);
+    const r = this.refName(node, value, schema);
+    const q = 'q' in r ? r.q : { ns: '', local: value.trim() };
     let t: XsdType;
     if (entry?.original && entry.schema.targetNamespace === q.ns && clark(q) === clark({ ns: entry.schema.targetNamespace, local: attr(entry.node, 'name')!.trim() }))
       t = this.namedType(entry.original);
-    else t = this.typeByName(q, node);
+    else {
+      const role = node.local === 'list' ? 'the list items are' : node.local === 'union' ? 'this member of the union is' : 'the base of the restriction is';
+      t = this.typeRef(node, value, schema, `${role} read as xs:anySimpleType`);
+    }
     if (t.kind === 'simple') return t;
     if (t.kind === 'complex' && t.content.kind === 'simple') return t.content.type;
     if (t.kind === 'anyType') return this.builtin('anySimpleType');
@@ -359,7 +486,9 @@ export class SchemaSet {
       if (members.length === 0) throw new LoadError(union.pos, 'xs:union has no member types');
       return { kind: 'simple', name, builtinName: 'string', builtin: 'string', variety: 'union', memberTypes: members, facets: {}, documentation: doc, pos: node.pos };
     }
-    throw new LoadError(node.pos, 'xs:simpleType needs xs:restriction, xs:list or xs:union');
+    // Nothing says what the values are: any simple value is accepted.
+    this.diags.warn(node.pos, `xs:simpleType${name ? ` ${describe(name)}` : ''} needs xs:restriction, xs:list or xs:union; it is read as xs:anySimpleType`);
+    return { ...this.builtin('anySimpleType'), name, documentation: doc, pos: node.pos };
   }
 
   /** The facets of a restriction step merged over its base's. */
@@ -432,10 +561,11 @@ export class SchemaSet {
     return { kind: 'empty' };
   }
 
-  private baseComplex(node: SNode, schema: SchemaDoc, entry: Entry | undefined): { base: XsdType; q: QName } {
+  private baseComplex(node: SNode, schema: SchemaDoc, entry: Entry | undefined, simpleContent: boolean): { base: XsdType; q: QName } {
     const baseName = attr(node, 'base');
     if (!baseName) throw new LoadError(node.pos, `xs:${node.local} needs a base attribute`);
-    const q = this.qname(node, baseName, schema);
+    const r = this.refName(node, baseName, schema);
+    const q = 'q' in r ? r.q : { ns: '', local: baseName.trim() };
     const selfName = entry ? { ns: entry.schema.targetNamespace, local: attr(entry.node, 'name')!.trim() } : undefined;
     if (entry && selfName && clark(q) === clark(selfName)) {
       if (!entry.original) throw new LoadError(node.pos, `type ${describe(q)} derives from itself`);
@@ -446,7 +576,10 @@ export class SchemaSet {
       throw new LoadError(node.pos, `circular derivation: ${describe(q)} derives from a type that derives from it`);
     if (entry) this.deriving.add(entry);
     try {
-      return { base: this.typeByName(q, node), q };
+      const effect = simpleContent
+        ? 'the base is read as xs:anySimpleType, with any attributes'
+        : 'the base is read as xs:anyType: the derived type also accepts any content and attributes in its place';
+      return { base: this.typeRef(node, baseName, schema, effect), q };
     } finally {
       if (entry) this.deriving.delete(entry);
     }
@@ -455,7 +588,7 @@ export class SchemaSet {
   private fillSimpleContent(t: ComplexType, sc: SNode, schema: SchemaDoc, entry?: Entry): void {
     const step = firstChild(sc, XSD_NS, 'extension') ?? firstChild(sc, XSD_NS, 'restriction');
     if (!step) throw new LoadError(sc.pos, 'xs:simpleContent needs xs:extension or xs:restriction');
-    const { base, q } = this.baseComplex(step, schema, entry);
+    const { base, q } = this.baseComplex(step, schema, entry, true);
     let valueType: SimpleType;
     let inherited: AttributeUse[] = [];
     let inheritedAny = false;
@@ -469,8 +602,11 @@ export class SchemaSet {
       valueType = this.builtin('string');
       inherited = base.attributes;
       t.base = base;
-    } else if (base.kind === 'anyType') valueType = this.builtin('anySimpleType');
-    else throw new LoadError(step.pos, `simpleContent base ${describe(q)} does not have simple content`);
+    } else if (base.kind === 'anyType') {
+      valueType = this.builtin('anySimpleType');
+      // The attributes of a base that could not be read are unknown: accept any.
+      inheritedAny = base.unresolved !== undefined;
+    } else throw new LoadError(step.pos, `simpleContent base ${describe(q)} does not have simple content`);
     if (step.local === 'restriction') {
       const inline = firstChild(step, XSD_NS, 'simpleType');
       const restricted = inline ? this.simpleType(inline, schema) : valueType;
@@ -485,7 +621,7 @@ export class SchemaSet {
   private fillComplexContent(t: ComplexType, cc: SNode, schema: SchemaDoc, mixed: boolean, entry?: Entry): void {
     const step = firstChild(cc, XSD_NS, 'extension') ?? firstChild(cc, XSD_NS, 'restriction');
     if (!step) throw new LoadError(cc.pos, 'xs:complexContent needs xs:extension or xs:restriction');
-    const { base, q } = this.baseComplex(step, schema, entry);
+    const { base, q } = this.baseComplex(step, schema, entry, false);
     const own = this.attributes(step, schema);
     const particle = this.particleChild(step, schema);
     if (base.kind === 'simple') throw new LoadError(step.pos, `complexContent base ${describe(q)} is a simple type (use xs:simpleContent)`);
@@ -494,9 +630,16 @@ export class SchemaSet {
     }
     if (base.kind === 'complex') t.base = base;
     const baseAttrs = base.kind === 'complex' ? base.attributes : [];
-    const baseAny = base.kind === 'complex' ? base.anyAttribute : false;
+    // A base that could not be read stands for unknown content and attributes: any are accepted.
+    const unknownBase = base.kind === 'anyType' && base.unresolved !== undefined;
+    const baseAny = base.kind === 'complex' ? base.anyAttribute : unknownBase;
     if (step.local === 'extension') {
-      const baseParticle = base.kind === 'complex' && base.content.kind === 'elements' ? base.content.particle : undefined;
+      const baseParticle: GroupParticle | undefined =
+        base.kind === 'complex' && base.content.kind === 'elements'
+          ? base.content.particle
+          : unknownBase
+            ? { kind: 'sequence', items: [{ kind: 'any', namespaces: { mode: 'any' }, processContents: 'lax', min: 0, max: Infinity }], min: 1, max: 1 }
+            : undefined;
       if (base.kind === 'complex' && base.content.kind === 'simple' && particle)
         throw new LoadError(step.pos, `cannot add elements to ${describe(q)}, which has simple content`);
       if (base.kind === 'complex' && base.content.kind === 'simple') t.content = base.content;
@@ -506,13 +649,14 @@ export class SchemaSet {
       t.attributes = this.mergeAttributes(baseAttrs, own.uses);
       t.anyAttribute = baseAny || own.any;
       // An extension admits what its base's wildcard or its own admits (when both are known).
-      const baseNs = base.kind === 'complex' && base.anyAttribute ? base.anyAttributeNamespaces : [];
+      // An unresolved base admits any attribute: no namespace list (undefined is "any").
+      const baseNs = unknownBase ? undefined : base.kind === 'complex' && base.anyAttribute ? base.anyAttributeNamespaces : [];
       if (t.anyAttribute && baseNs) t.anyAttributeNamespaces = [...baseNs, ...own.anyNs];
     } else {
       t.content = this.contentOf(particle, mixed);
       t.attributes = this.mergeAttributes(baseAttrs, own.uses);
-      t.anyAttribute = own.any;
-      if (own.any) t.anyAttributeNamespaces = own.anyNs;
+      t.anyAttribute = own.any || unknownBase;
+      if (own.any && !unknownBase) t.anyAttributeNamespaces = own.anyNs;
     }
   }
 
@@ -544,7 +688,7 @@ export class SchemaSet {
       const dims = value.slice(base.length).match(/\[[0-9,\s]*\]/g) ?? [];
       if (dims.some((d) => d.includes(',')))
         throw new LoadError(arrayType.node.pos, `wsdl:arrayType="${value}" declares a multi-dimensional SOAP-ENC array, which the bridge does not support (arrays of arrays, T[][], are supported)`);
-      itemType = this.typeByName(this.qname(arrayType.node, base, schema), arrayType.node);
+      itemType = this.typeRef(arrayType.node, base, schema, 'the array items are read as xs:anyType');
       // Arrays of arrays (T[][]): each item is itself an array.
       for (let i = dims.length - 1; i > 0; i--) itemType = this.arrayOf(itemType, 'item', step);
     }
@@ -600,7 +744,12 @@ export class SchemaSet {
     const { min, max } = occurs(node);
     switch (node.local) {
       case 'element':
-        return { kind: 'element', decl: this.elementDecl(node, schema), min, max };
+      {
+        const decl = this.elementDecl(node, schema);
+        // A ref whose name is unknown stands for one element of any name.
+        if (!decl) return { kind: 'any', namespaces: { mode: 'any' }, processContents: 'lax', min, max };
+        return { kind: 'element', decl, min, max };
+      }
       case 'sequence':
       case 'choice':
       case 'all': {
@@ -644,12 +793,9 @@ export class SchemaSet {
     return { mode: 'list', ns };
   }
 
-  private elementDecl(node: SNode, schema: SchemaDoc): ElementDecl {
+  private elementDecl(node: SNode, schema: SchemaDoc): ElementDecl | undefined {
     const ref = attr(node, 'ref');
-    if (ref) {
-      const q = this.qname(node, ref, schema);
-      return this.globalElement(this.lookup('element', q, node, 'element'), q);
-    }
+    if (ref) return this.elementRef(node, ref, schema, `element ref ${ref.trim()}`);
     const name = attr(node, 'name');
     if (!name) throw new LoadError(node.pos, 'xs:element needs a name or a ref attribute');
     const form = attr(node, 'form');
@@ -675,8 +821,8 @@ export class SchemaSet {
     if (!type) {
       // No type: the head of its substitution group gives it, else xs:anyType.
       const head = attr(node, 'substitutionGroup');
-      const q = head ? this.qname(node, head, schema) : undefined;
-      type = q ? this.globalElement(this.lookup('element', q, node, 'element'), q).type : ANY_TYPE;
+      const headDecl = head ? this.elementRef(node, head, schema, `the substitution group head of element ${name.local}`) : undefined;
+      type = headDecl?.type ?? ANY_TYPE;
     }
     return {
       name,

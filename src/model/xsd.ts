@@ -156,6 +156,11 @@ export interface ComplexType {
 /** xs:anyType: any content, kept as XML in JSON. */
 export interface AnyType {
   kind: 'anyType';
+  /**
+   * Set when the loader stood in xs:anyType for a reference it could not resolve (an undefined
+   * name, an unbound prefix, a misspelt built-in): the problem, as the load warning gives it.
+   */
+  unresolved?: string;
 }
 
 export type XsdType = SimpleType | ComplexType | AnyType;

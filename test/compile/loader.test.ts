@@ -216,12 +216,18 @@ describe('WSDL and XSD loading', () => {
       const [e] = problems(compileWsdlFile(path.join(dir, 'x.wsdl')), 'error');
       assert.match(e, /^x\.wsdl:2:\d+ DTDs are not allowed/);
     });
-    it('an undefined type disables its operation with a warning at the reference; none left is an error', () => {
-      const dir = write({ 'x.wsdl': opWsdl('<xs:sequence>\n<xs:element name="a" type="t:Missing"/></xs:sequence>') });
+    it('a broken schema construct disables its operation with a warning at it; none left is an error', () => {
+      const dir = write({ 'x.wsdl': opWsdl('<xs:sequence>\n<xs:element name="a" type="xs:int" maxOccurs="-1"/></xs:sequence>') });
       const r = compileWsdlFile(path.join(dir, 'x.wsdl'));
       assert.equal(r.bundle, undefined);
-      assert.deepEqual(problems(r, 'warning'), ['x.wsdl:8:1 operation Op is disabled: type {urn:t}Missing is not defined']);
+      assert.deepEqual(problems(r, 'warning'), ['x.wsdl:8:1 operation Op is disabled: invalid maxOccurs "-1"']);
       assert.match(problems(r, 'error')[0], /no operation of the WSDL could be compiled/);
+    });
+    it('an undefined type is read as xs:anyType with a warning at the reference (test/compile/lenient.test.ts has the rest)', () => {
+      const dir = write({ 'x.wsdl': opWsdl('<xs:sequence>\n<xs:element name="a" type="t:Missing"/></xs:sequence>') });
+      const r = compileWsdlFile(path.join(dir, 'x.wsdl'));
+      assert.ok(r.bundle);
+      assert.deepEqual(problems(r, 'warning'), ['x.wsdl:8:1 type {urn:t}Missing is not defined; element a is read as xs:anyType', 'x.wsdl:10:1 type {urn:t}Missing is not defined; element a is read as xs:anyType']);
     });
     it('a missing imported file', () => {
       const dir = write({ 'x.wsdl': opWsdl('<xs:sequence/>', '<xs:import namespace="urn:other" schemaLocation="nowhere.xsd"/>') });

