@@ -33,6 +33,12 @@ export interface Bundle {
   wsdlFile: string;
   /** Every file the bundle was built from (WSDL, imports, mapping). */
   files: string[];
+  /**
+   * Files of `files` that were read but could not be used (an imported XSD that is not
+   * well-formed): what they define is read as xs:anyType, with warnings. Hot reload refuses a
+   * version with such a file the served version did not have (a half-saved edit).
+   */
+  unusable: string[];
   mapping: Mapping;
   /** Operations of the REST facade, by WSDL operation name. Empty when the facade is off. */
   operations: Map<string, CompiledOperation>;
@@ -222,7 +228,7 @@ function compile(src: BundleSource, options: CompileOptions): BundleResult {
     const files = [...docs.files];
     if (loaded.file) files.push(loaded.file);
     return {
-      bundle: { name, dir: src.dir, wsdlFile, files, mapping, operations, models, restFacade, soapFacade, soapOperations, contract: new PublishedContract(docs), schema, routes, router, strict },
+      bundle: { name, dir: src.dir, wsdlFile, files, unusable: [...docs.unusable.keys()], mapping, operations, models, restFacade, soapFacade, soapOperations, contract: new PublishedContract(docs), schema, routes, router, strict },
       diagnostics: diags.list,
     };
 

@@ -49,6 +49,8 @@ export interface LoadedDocuments {
    * reference into one of them is not read as xs:anyType: the fix is to restore the file.
    */
   unreadable: Map<string, string>;
+  /** Imported or included files that were read but could not be used (not well-formed, not a schema), with the problem. */
+  unusable: Map<string, string>;
   /** The decoded text and the parsed root of each file (for publishing the contract). */
   texts: Map<string, string>;
   roots: Map<string, SNode>;
@@ -67,7 +69,7 @@ class DocumentLoader {
     entry: string,
     private readonly diags: Diagnostics,
   ) {
-    this.result = { entry, wsdls: [], schemas: [], files: [], unreadable: new Map(), texts: new Map(), roots: this.parsed };
+    this.result = { entry, wsdls: [], schemas: [], files: [], unreadable: new Map(), unusable: new Map(), texts: new Map(), roots: this.parsed };
   }
 
   /** Reads and parses a file once; LoadError carries the position of a parse problem. */
@@ -211,6 +213,7 @@ class DocumentLoader {
       if (!(e instanceof LoadError)) throw e;
       this.diags.warn(e.pos, `${e.message}; definitions from it are unavailable`);
       if (e instanceof UnreadableFile && ns !== undefined && !this.result.unreadable.has(ns.trim())) this.result.unreadable.set(ns.trim(), e.message);
+      else if (!(e instanceof UnreadableFile) && !this.result.unusable.has(e.pos.file)) this.result.unusable.set(e.pos.file, e.message);
     }
   }
 }

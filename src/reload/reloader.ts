@@ -163,7 +163,8 @@ export class Reloader {
     if (this.closed) return report;
     const attempts: Attempt[] = [];
     for (const folder of folders) {
-      const attempt = this.attempt(folder);
+      let attempt = this.attempt(folder);
+      if (attempt?.kind === 'compiled') attempt = this.refuseNewlyUnusable(attempt);
       if (attempt) attempts.push(attempt);
       // A big WSDL leaves validators and codecs to first use: built now, between requests, so
       // the version swapped in is complete (what does not compile is a warning, as at start-up).
@@ -191,6 +192,28 @@ export class Reloader {
     for (const a of attempts) if (a.kind === 'compiled' && !servedNow.has(a.bundle)) a.bundle.strict?.retire();
     this.remember(new Map([...next].map(([folder, c]) => [folder, c.served])));
     return report;
+  }
+
+  /**
+   * At start-up an imported file that is not well-formed only degrades what it defines (to
+   * xs:anyType, with warnings): some WSDLs in the wild ship such files. Mid-edit, the same thing
+   * is usually a half-saved file: a new version with an unusable file the served version did not
+   * have is refused, its warnings turned into the errors that say why.
+   */
+  private refuseNewlyUnusable(attempt: Extract<Attempt, { kind: 'compiled' }>): Attempt {
+    const before = new Set(this.served.get(attempt.folder)?.bundle.unusable ?? []);
+    const fresh = attempt.bundle.unusable.filter((f) => !before.has(f));
+    if (fresh.length === 0) return attempt;
+    attempt.bundle.strict?.retire();
+    const diagnostics = attempt.diagnostics.map((d): Diagnostic =>
+      d.severity === 'warning' && fresh.includes(d.file) && d.message.endsWith('definitions from it are unavailable')
+        ? { ...d, severity: 'error', message: `${d.message} (a reload is refused while a file the bundle uses is not usable; the served version keeps serving)` }
+        : d,
+    );
+    if (!diagnostics.some((d) => d.severity === 'error')) {
+      for (const f of fresh) diagnostics.push({ severity: 'error', file: f, line: 1, col: 1, message: 'this file cannot be used (see the warnings); a reload is refused until it can' });
+    }
+    return { folder: attempt.folder, kind: 'failed', diagnostics };
   }
 
   /** False (with the reason logged) when the services folder itself cannot be read: nothing changes then. */

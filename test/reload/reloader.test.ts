@@ -199,6 +199,43 @@ describe('Reloader', () => {
     assert.equal(endpointOf(registry, 'calc'), 'http://127.0.0.1:9/b');
   });
 
+  it('refuses a version whose imported XSD stopped being well-formed (a half-saved file), and takes the fix', async () => {
+    const types = CALC_WSDL.match(/<xs:schema[\s\S]*?<\/xs:schema>/)![0].replace('<xs:schema', '<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:tns="urn:soap-bridge:demo:calculator"');
+    const xsdText = `<?xml version="1.0"?>\n${types}\n`;
+    const wsdl = CALC_WSDL.replace(/<xs:schema[\s\S]*?<\/xs:schema>/, '<xs:schema><xs:import namespace="urn:soap-bridge:demo:calculator" schemaLocation="ops.xsd"/></xs:schema>');
+    start({ calc: { 'calculator.wsdl': wsdl, 'ops.xsd': xsdText, 'mapping.yaml': mapping('a') } });
+    const held = registry.get('calc')!;
+    assert.deepEqual(held.unusable, []);
+    const xsd = path.join(folder('calc'), 'ops.xsd');
+    // Half saved: cut in the middle of a tag.
+    fs.writeFileSync(xsd, xsdText.slice(0, Math.floor(xsdText.length / 2)));
+    fs.writeFileSync(path.join(folder('calc'), 'mapping.yaml'), mapping('b'));
+    const refused = await reloader.reload([folder('calc')]);
+    assert.equal(refused.generation, 1, 'nothing was swapped');
+    assert.deepEqual(refused.refused.map((r) => path.basename(r.folder)), ['calc']);
+    const errors = refused.refused[0].diagnostics.filter((d) => d.severity === 'error');
+    assert.ok(errors.length > 0 && errors.every((d) => d.file === xsd), JSON.stringify(errors));
+    assert.match(errors[0].message, /definitions from it are unavailable \(a reload is refused while a file the bundle uses is not usable; the served version keeps serving\)$/);
+    assert.equal(registry.get('calc'), held);
+    assert.equal(endpointOf(registry, 'calc'), 'http://127.0.0.1:9/a');
+    assert.equal(held.operations.get('Add')!.validateInput({ intA: 'x', intB: 1 })?.[0].pointer, '/intA', 'still typed by the old schema');
+    // Saved whole: taken.
+    fs.writeFileSync(xsd, xsdText);
+    const fixed = await reloader.reload([folder('calc')]);
+    assert.deepEqual(fixed.reloaded, ['calc']);
+    assert.equal(endpointOf(registry, 'calc'), 'http://127.0.0.1:9/b');
+  });
+
+  it('serves a bundle whose imported XSD was already unusable at start-up, and reloads its other edits', async () => {
+    const wsdl = CALC_WSDL.replace(/<xs:schema[\s\S]*?<\/xs:schema>/, (m) => `${m}<xs:schema targetNamespace="urn:extra"><xs:import namespace="urn:extra:more" schemaLocation="broken.xsd"/></xs:schema>`);
+    start({ calc: { 'calculator.wsdl': wsdl, 'broken.xsd': '<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema"', 'mapping.yaml': mapping('a') } });
+    assert.deepEqual(registry.get('calc')!.unusable, [path.join(folder('calc'), 'broken.xsd')]);
+    fs.writeFileSync(path.join(folder('calc'), 'mapping.yaml'), mapping('b'));
+    const report = await reloader.reload([folder('calc')]);
+    assert.deepEqual(report.reloaded, ['calc']);
+    assert.equal(endpointOf(registry, 'calc'), 'http://127.0.0.1:9/b');
+  });
+
   it('knows which folders use a file, including imports from outside the services folder', async () => {
     const shared = tempDir('reloader-shared');
     cleanups.push(() => shared.remove());
