@@ -12,7 +12,9 @@ import { after, before, describe, it } from 'mocha';
 import * as soap from 'soap';
 import type { CompiledOperation } from '../../src/compile';
 import { createLogger } from '../../src/log';
-import { allOperations, loadMock, MockLoadError, startMock, type MockService } from '../../src/mock';
+import { compileBundleDir } from '../../src/compile';
+import { initLibxml } from '../../src/compile/libxml';
+import { allOperations, loadMock, mockOf, MockLoadError, startMock, type MockService } from '../../src/mock';
 import type { RunningMock } from '../../src/mock/server';
 import { requestHeaders } from '../../src/soap/envelope';
 import { Sampler } from '../../src/sample';
@@ -184,6 +186,50 @@ describe('soap-bridge mock (in-process, demo WSDLs)', function () {
           tmp.remove();
         }
       });
+    });
+  }
+});
+
+describe('soap-bridge mock replies under strict validation (libxml2-wasm)', function () {
+  this.timeout(60000);
+  let tmp: ReturnType<typeof tempDir>;
+  before(async () => {
+    tmp = tempDir('mock-strict');
+    await initLibxml();
+  });
+  after(() => tmp.remove());
+
+  for (const name of DEMOS) {
+    it(`${name}: every reply of every binding passes the bundle's strict validation, and a broken one does not`, () => {
+      // The demo bundle's WSDL and XSD files, with a mapping that turns strict mode on.
+      const dir = path.join(tmp.dir, name);
+      fs.mkdirSync(dir);
+      for (const f of fs.readdirSync(path.join(ROOT, 'wsdl', name))) if (f !== 'mapping.yaml') fs.copyFileSync(path.join(ROOT, 'wsdl', name, f), path.join(dir, f));
+      fs.writeFileSync(path.join(dir, 'mapping.yaml'), 'validation: strict\n');
+      const compiled = compileBundleDir(dir, { env: {} });
+      assert.ok(compiled.bundle?.strict, `${name} compiles in strict mode: ${JSON.stringify(compiled.diagnostics.filter((d) => d.severity === 'error'))}`);
+      const made = mockOf(compiled.bundle);
+      assert.ok(made.mock);
+      let checked = 0;
+      let first: { op: CompiledOperation; envelope: string } | undefined;
+      const mock: MockService = made.mock;
+      for (const op of allOperations(mock.bundle)) {
+        const a = mock.answers.get(op)!;
+        if (a.source === 'one-way') continue;
+        assert.equal(a.source, 'sample', `${op.name}: ${a.reason ?? ''}`);
+        const envelope = op.encodeResponse(a.value);
+        assert.ok(op.strictOutput, `${op.name} has a strict validator`);
+        assert.deepEqual(op.strictOutput(envelope), [], `${op.name} (SOAP ${op.soapVersion}): libxml2's verdict`);
+        first ??= { op, envelope };
+        checked++;
+      }
+      assert.ok(checked >= 2, `${name}: replies checked`);
+      // Not a rubber stamp: an element slipped into the reply's wrapper is refused, with a pointer.
+      const broken = first!.envelope.replace(/(<soap:Body><[^>]+>)/, '$1<extra/>');
+      assert.notEqual(broken, first!.envelope);
+      const verdict = first!.op.strictOutput!(broken);
+      assert.ok(verdict.length > 0, 'the broken reply is refused');
+      compiled.bundle.strict.retire();
     });
   }
 });
