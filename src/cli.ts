@@ -42,12 +42,19 @@ export async function serve(flags: ServeFlags, before?: () => Promise<() => Prom
   const { startServer } = require('./main') as typeof import('./main');
   // SIGHUP reloads every bundle, with or without --no-watch. Handled from the start, because
   // unhandled it would end the process (the primary passes it on as soon as a worker listens).
+  // A SIGHUP that arrives while the server starts (a worker listens before its watcher is up,
+  // and the primary passes signals on from then) is kept and carried out once it has started.
   let started: RunningBridge | undefined;
-  process.on('SIGHUP', () => {
-    if (!started) return;
+  let hupWhileStarting = false;
+  const onHup = (): void => {
+    if (!started) {
+      hupWhileStarting = true;
+      return;
+    }
     started.logger.info('signal received; reloading every bundle', { signal: 'SIGHUP' });
     void started.reload();
-  });
+  };
+  process.on('SIGHUP', onHup);
   let bridge: RunningBridge;
   try {
     bridge = started = await startServer(config);
@@ -55,6 +62,7 @@ export async function serve(flags: ServeFlags, before?: () => Promise<() => Prom
     if (stopExtras) await stopExtras();
     throw e;
   }
+  if (hupWhileStarting) onHup();
   const stop = async (signal: string): Promise<void> => {
     bridge.logger.info('signal received', { signal });
     await bridge.close();
