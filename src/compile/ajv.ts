@@ -73,6 +73,26 @@ export function createAjv(): Ajv2020 {
     return msg === undefined;
   };
   ajv.addKeyword({ keyword: 'xsdOctets', type: 'string', schemaType: 'object', errors: true, validate: octets });
+  const occurs: SchemaValidateFunction = function validate(schema: { names: string[]; min: number; max: number | null }[], data: unknown) {
+    const errors: Partial<ErrorObject>[] = [];
+    const obj = data as Record<string, unknown>;
+    for (const o of schema) {
+      let n = 0;
+      for (const name of o.names) {
+        const v = obj[name];
+        n += Array.isArray(v) ? v.length : v === undefined ? 0 : 1;
+      }
+      // JSON has no Infinity: an unbounded choice's max is written as null.
+      const max = o.max === null ? Infinity : o.max;
+      if (n < o.min || n > max) {
+        const bound = n < o.min ? `at least ${o.min}` : `at most ${max}`;
+        errors.push({ keyword: 'xsdOccurs', message: `must hold ${bound} of ${o.names.join(', ')} together (a repeating xs:choice or substitution group), found ${n}`, params: {} });
+      }
+    }
+    if (errors.length) (validate as SchemaValidateFunction).errors = errors;
+    return errors.length === 0;
+  };
+  ajv.addKeyword({ keyword: 'xsdOccurs', type: 'object', schemaType: 'array', errors: true, validate: occurs });
   for (const kind of Object.keys(FORMAT_LABELS)) {
     ajv.addFormat(`xsd-${kind}`, { type: 'string', validate: (s: string) => isValidLexical(kind as BuiltinKind, s) });
   }

@@ -86,7 +86,7 @@ const H = {
     report(ctx, `unexpected element ${s.ns ? `{${s.ns}}` : ''}${s.local}`);
     s.skipElement();
   },
-  /** An abstract element, or an element of an abstract type: never valid as such (a substitute or an xsi:type would be needed, which this path does not model). */
+  /** An abstract element, or an element of an abstract type: never valid as such (a member of its substitution group, when it has one, is read in its place; xsi:type is not modelled). */
   abstract(s: XmlStream, ctx: DecodeContext, seg: string, detail: string): void {
     report(ctx, detail, seg);
     s.skipElement();

@@ -2,11 +2,12 @@
  * JSON Schema (2020-12) for the JSON form of XSD types. One document per bundle with a
  * `$defs` entry per complex type; operations point at their message type's entry.
  * Custom keywords (registered in compile/ajv.ts): `xsdNumeric` (digits and ranges of
- * numeric strings), formats `xsd-<kind>`, and the annotation `x-xsd-choice`.
+ * numeric strings), `xsdOccurs` (how many elements a repeating choice of single elements
+ * holds, all alternatives together), formats `xsd-<kind>`, and the annotation `x-xsd-choice`.
  */
 import { BUILTINS, decimalToJson, integerToJson } from '../codec/values';
 import type { ComplexType, SimpleType, SourcePos, XsdType } from '../model/xsd';
-import { shapeOf, type ElementProp, type ShapeChoice, type ShapeGroup, type TypeShape } from './shape';
+import { shapeOf, type ElementProp, type ShapeChoice, type ShapeGroup, type ShapeOccurs, type TypeShape } from './shape';
 import { xsdPatternToJs, XsdRegexError } from './xsd-regex';
 
 export type JsonSchema = Record<string, unknown>;
@@ -132,6 +133,7 @@ export class JsonSchemaBuilder {
     if (shape.mixed) properties.$value = { type: 'string' };
     const s: JsonSchema = { type: 'object' };
     const allOf = this.fillGroup(shape.root, properties, required, name);
+    if (shape.root.occurs) s.xsdOccurs = occursKeyword(shape.root.occurs);
     if (shape.any) properties.$any = { type: 'string', description: 'XML allowed by xs:any, as a string' };
     s.properties = properties;
     if (required.length) s.required = required;
@@ -158,6 +160,7 @@ export class JsonSchemaBuilder {
     const s: JsonSchema = { properties };
     if (required.length) s.required = required;
     if (allOf.length) s.allOf = allOf;
+    if (g.occurs) s.xsdOccurs = occursKeyword(g.occurs);
     return s;
   }
 
@@ -366,6 +369,11 @@ export function nullable(s: JsonSchema): JsonSchema {
   const out: JsonSchema = { ...s, type: [...types, 'null'] };
   if (Array.isArray(s.enum)) out.enum = [...s.enum, null];
   return out;
+}
+
+/** The `xsdOccurs` keyword: JSON has no Infinity, an unbounded maximum is null. */
+function occursKeyword(list: ShapeOccurs[]): JsonSchema[] {
+  return list.map((o) => ({ names: o.names, min: o.min, max: o.max === Infinity ? null : o.max }));
 }
 
 function namesOf(g: ShapeGroup): string[] {

@@ -29,6 +29,18 @@ export interface AttrProp {
 export interface ShapeGroup {
   props: ElementProp[];
   choices: ShapeChoice[];
+  /**
+   * Repeating choices of single elements (such as a reference to a substitution group's head
+   * with maxOccurs > 1): the number of their elements, all alternatives together, is within
+   * the choice's occurrences.
+   */
+  occurs?: ShapeOccurs[];
+}
+
+export interface ShapeOccurs {
+  names: string[];
+  min: number;
+  max: number;
 }
 
 export interface ShapeChoice {
@@ -107,7 +119,15 @@ export function shapeOf(t: ComplexType): TypeShape {
       case 'choice': {
         if (max > 1) {
           // A repeating choice: every alternative may occur, each becomes an optional array.
+          const before = elements.length;
           for (const item of p.items) walk(item, 0, max, group);
+          // When each alternative is one element of its own, their count is the choice's.
+          const single = p.items.every((i) => i.kind === 'element' && i.min === 1 && i.max === 1);
+          const fresh = elements.length - before === p.items.length;
+          if (single && fresh && (min > 0 || max !== Infinity)) {
+            const names = elements.slice(before).map((e) => e.jsonName);
+            (group.occurs ??= []).push({ names, min, max });
+          }
           return;
         }
         const choice: ShapeChoice = { branches: [], optional: min === 0 };
@@ -125,6 +145,7 @@ export function shapeOf(t: ComplexType): TypeShape {
           for (const prop of choice.branches[0].props) prop.inChoice = group !== root;
           group.props.push(...choice.branches[0].props);
           group.choices.push(...choice.branches[0].choices);
+          if (choice.branches[0].occurs) (group.occurs ??= []).push(...choice.branches[0].occurs);
         } else if (choice.branches.length === 1 && choice.optional) {
           // One real alternative that may be left out: its properties are simply optional.
           for (const prop of choice.branches[0].props) {
@@ -133,6 +154,8 @@ export function shapeOf(t: ComplexType): TypeShape {
             group.props.push(prop);
           }
           group.choices.push(...choice.branches[0].choices);
+          // Left out, its elements number none: only the upper bound still holds.
+          for (const o of choice.branches[0].occurs ?? []) if (o.max !== Infinity) (group.occurs ??= []).push({ ...o, min: 0 });
         } else if (choice.branches.length > 0) group.choices.push(choice);
         return;
       }

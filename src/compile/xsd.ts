@@ -589,6 +589,7 @@ export class SchemaSet {
     const step = firstChild(sc, XSD_NS, 'extension') ?? firstChild(sc, XSD_NS, 'restriction');
     if (!step) throw new LoadError(sc.pos, 'xs:simpleContent needs xs:extension or xs:restriction');
     const { base, q } = this.baseComplex(step, schema, entry, true);
+    t.derivation = step.local === 'extension' ? 'extension' : 'restriction';
     let valueType: SimpleType;
     let inherited: AttributeUse[] = [];
     let inheritedAny = false;
@@ -622,6 +623,7 @@ export class SchemaSet {
     const step = firstChild(cc, XSD_NS, 'extension') ?? firstChild(cc, XSD_NS, 'restriction');
     if (!step) throw new LoadError(cc.pos, 'xs:complexContent needs xs:extension or xs:restriction');
     const { base, q } = this.baseComplex(step, schema, entry, false);
+    t.derivation = step.local === 'extension' ? 'extension' : 'restriction';
     const own = this.attributes(step, schema);
     const particle = this.particleChild(step, schema);
     if (base.kind === 'simple') throw new LoadError(step.pos, `complexContent base ${describe(q)} is a simple type (use xs:simpleContent)`);
@@ -748,6 +750,10 @@ export class SchemaSet {
         const decl = this.elementDecl(node, schema);
         // A ref whose name is unknown stands for one element of any name.
         if (!decl) return { kind: 'any', namespaces: { mode: 'any' }, processContents: 'lax', min, max };
+        if (attr(node, 'ref') !== undefined) {
+          const group = this.substitutionChoice(decl, min, max);
+          if (group) return group;
+        }
         return { kind: 'element', decl, min, max };
       }
       case 'sequence':
@@ -803,6 +809,110 @@ export class SchemaSet {
     return this.declFrom(node, schema, { ns: qualified ? schema.targetNamespace : '', local: name.trim() }, false);
   }
 
+  // ---- substitution groups ------------------------------------------------------------
+  //
+  // A reference to the head of a substitution group admits the head (unless it is abstract) and
+  // every non-abstract member, transitively (a member of a member), in its place. The reference
+  // is read as a choice of those elements with the reference's occurrences, so the JSON form
+  // names each member by its own name, like a choice branch. The head's `block` (or its
+  // schema's `blockDefault`) is honoured: `substitution` or `#all` admits the head only;
+  // `extension` or `restriction` leaves out the members whose type derives from the head's
+  // that way.
+
+  /** Direct members of each head (by expanded name), built once from every loaded schema. */
+  private directMembers: Map<string, Entry[]> | undefined;
+  /** Global elements whose declaration is being read (their decl is not complete yet). */
+  private readonly declaring = new Set<Entry>();
+  /** Members that could not be read: left out of their groups, with one warning each. */
+  private readonly brokenMembers = new Set<Entry>();
+
+  private membersIndex(): Map<string, Entry[]> {
+    if (this.directMembers) return this.directMembers;
+    const index = new Map<string, Entry[]>();
+    for (const entry of this.registry.element.values()) {
+      const head = attr(entry.node, 'substitutionGroup');
+      if (!head) continue;
+      const r = this.refName(entry.node, head, entry.schema);
+      if (!('q' in r)) continue;
+      const key = clark(r.q);
+      const list = index.get(key);
+      if (list) list.push(entry);
+      else index.set(key, [entry]);
+    }
+    this.directMembers = index;
+    return index;
+  }
+
+  /**
+   * The choice a reference to `head` stands for when `head` heads a substitution group with at
+   * least one member that may take its place; undefined otherwise (the plain reference).
+   */
+  private substitutionChoice(head: ElementDecl, min: number, max: number): GroupParticle | undefined {
+    const headKey = clark(head.name);
+    const headEntry = this.registry.element.get(headKey);
+    if (!headEntry) return undefined;
+    const index = this.membersIndex();
+    if (!index.has(headKey)) return undefined;
+    const block = this.blockOf(headEntry);
+    if (block.has('substitution')) return undefined;
+    const isTrue = (v: string | undefined): boolean => v === 'true' || v === '1';
+    // Transitive members, in declaration order of discovery; a cycle (an error in XSD) stops.
+    const seen = new Set<Entry>([headEntry]);
+    const queue: Entry[] = [headEntry];
+    const members: Entry[] = [];
+    while (queue.length) {
+      const e = queue.shift()!;
+      const key = clark({ ns: e.schema.targetNamespace, local: attr(e.node, 'name')!.trim() });
+      for (const m of index.get(key) ?? []) {
+        if (seen.has(m)) continue;
+        seen.add(m);
+        queue.push(m);
+        members.push(m);
+      }
+    }
+    const items: Particle[] = [];
+    for (const m of members) {
+      if (isTrue(attr(m.node, 'abstract'))) continue;
+      const decl = this.memberDecl(m);
+      if (!decl) continue;
+      if ((block.has('extension') || block.has('restriction')) && !this.declaring.has(m) && !this.declaring.has(headEntry)) {
+        const methods = derivationMethods(decl.type, head.type);
+        if (methods && [...methods].some((x) => block.has(x))) continue;
+      }
+      items.push({ kind: 'element', decl, min: 1, max: 1 });
+    }
+    if (items.length === 0) return undefined;
+    if (!isTrue(attr(headEntry.node, 'abstract'))) items.unshift({ kind: 'element', decl: head, min: 1, max: 1 });
+    return { kind: 'choice', items, min, max };
+  }
+
+  /** The head's blocking constraint: its `block`, else its schema's `blockDefault`. */
+  private blockOf(entry: Entry): Set<string> {
+    const value = attr(entry.node, 'block') ?? attr(entry.schema.node, 'blockDefault') ?? '';
+    const words = value.split(/\s+/).filter(Boolean);
+    return new Set(words.includes('#all') ? ['substitution', 'extension', 'restriction'] : words);
+  }
+
+  /** A member's declaration; one that does not resolve is left out of the group (with a warning). */
+  private memberDecl(entry: Entry): ElementDecl | undefined {
+    if (this.brokenMembers.has(entry)) return undefined;
+    const name: QName = { ns: entry.schema.targetNamespace, local: attr(entry.node, 'name')!.trim() };
+    const mark = this.created.length;
+    try {
+      return this.globalElement(entry, name);
+    } catch (e) {
+      if (!(e instanceof LoadError)) throw e;
+      // Forget what this member's resolution memoised (nothing built before it refers to it).
+      for (const c of this.created.splice(mark)) {
+        this.types.delete(c);
+        this.elements.delete(c);
+      }
+      this.brokenMembers.add(entry);
+      this.diags.warn(entry.node.pos, `element ${describe(name)} is left out of its substitution group: ${e.message}`);
+      return undefined;
+    }
+  }
+
   private globalElement(entry: Entry, q: QName): ElementDecl {
     const known = this.elements.get(entry);
     if (known) return known;
@@ -811,7 +921,12 @@ export class SchemaSet {
     const decl: ElementDecl = { name: { ns: entry.schema.targetNamespace, local: q.local }, type: ANY_TYPE, nillable: false, abstract: false, global: true, pos: entry.node.pos };
     this.elements.set(entry, decl);
     this.created.push(entry);
-    Object.assign(decl, this.declFrom(entry.node, entry.schema, decl.name, true));
+    this.declaring.add(entry);
+    try {
+      Object.assign(decl, this.declFrom(entry.node, entry.schema, decl.name, true));
+    } finally {
+      this.declaring.delete(entry);
+    }
     return decl;
   }
 
@@ -911,4 +1026,30 @@ export class SchemaSet {
     if (t.kind === 'anyType') return this.builtin('anySimpleType');
     throw new LoadError(at.pos, 'an attribute must have a simple type');
   }
+}
+
+/**
+ * The derivation methods from `head`'s type to `member`'s (for a head's `block`); undefined
+ * when the member's type is not seen to derive from it (the schema would be in error).
+ */
+function derivationMethods(member: XsdType, head: XsdType): Set<string> | undefined {
+  const methods = new Set<string>();
+  if (member === head) return methods;
+  if (member.kind === 'simple') {
+    // Simple types derive by restriction (lists and unions too, from xs:anySimpleType).
+    return head.kind === 'simple' || head.kind === 'anyType' ? new Set(['restriction']) : undefined;
+  }
+  if (member.kind === 'anyType') return undefined;
+  let t: ComplexType | undefined = member;
+  while (t && t !== head) {
+    methods.add(t.derivation ?? 'restriction');
+    t = t.base;
+  }
+  if (t === head) return methods;
+  // The chain ends at a type without a named complex base: it derives from xs:anyType by restriction.
+  if (head.kind === 'anyType') {
+    methods.add('restriction');
+    return methods;
+  }
+  return undefined;
 }

@@ -141,6 +141,8 @@ export interface ComplexType {
   abstract: boolean;
   /** The type this one extends or restricts, when it is a named complex type. */
   base?: ComplexType;
+  /** How this type derives from its base (complexContent/simpleContent), when it has one. */
+  derivation?: 'extension' | 'restriction';
   documentation?: string;
   pos?: SourcePos;
   /** Set when the type was built for an rpc message or a bare document message. */

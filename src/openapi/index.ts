@@ -38,7 +38,7 @@ const DESCRIPTION = [
   '',
   'Bodies use the bridge\'s JSON form of XML: an element is a property named by its local name; a repeating element is always an array; `xsi:nil` is `null`; an attribute is a property (`@name` where an element has the same name) and simple content next to attributes is `$value`; an `xs:choice` shows only the chosen branch; `xs:any` content is an XML string in `$any`. Numbers too big for a double (64-bit and unbounded integers, long decimals) may be sent as numeric strings.',
   '',
-  'Formats named `xsd-*` are the XSD lexical forms (`xsd-date`, `xsd-dateTime`, `xsd-duration`, `xsd-base64Binary`, ...). `x-xsd-numeric` carries digit and range facets of XSD numbers, `x-xsd-octets` length facets of binary types, and `x-xsd-choice` the members of a required choice: the bridge enforces them.',
+  'Formats named `xsd-*` are the XSD lexical forms (`xsd-date`, `xsd-dateTime`, `xsd-duration`, `xsd-base64Binary`, ...). `x-xsd-numeric` carries digit and range facets of XSD numbers, `x-xsd-octets` length facets of binary types, `x-xsd-occurs` how many elements the properties of a repeating choice (or substitution group) hold together, and `x-xsd-choice` the members of a required choice: the bridge enforces them.',
   '',
   'Errors are RFC 9457 `application/problem+json` (schema `Problem`). Every response carries `X-Request-Id`.',
 ].join('\n');

@@ -274,7 +274,7 @@ export class Sampler {
   }
 
   private object(schema: JsonSchema, ctx: Ctx): Record<string, unknown> {
-    const plan: Plan = { props: new Map(), required: new Set(), forbidden: new Set() };
+    const plan: Plan = { props: new Map(), required: new Set(), forbidden: new Set(), occurs: [] };
     const choices: Part[] = [];
     this.merge({ schema, base: ctx.base }, plan, choices, ctx);
     return this.decide(plan, choices, ctx);
@@ -305,6 +305,8 @@ export class Sampler {
       }
     }
     if (Array.isArray(s.required)) for (const r of s.required) if (typeof r === 'string') plan.required.add(r);
+    const occurs = s.xsdOccurs ?? s['x-xsd-occurs'];
+    if (Array.isArray(occurs)) for (const o of occurs) if (isObject(o) && Array.isArray(o.names)) plan.occurs.push(o as unknown as Occurs);
     if (Array.isArray(s.allOf)) for (const m of s.allOf) this.merge({ schema: m, base: part.base }, plan, choices, ctx);
     if (s.if !== undefined && !isNullTest(s.if)) choices.push(part);
     else if (Array.isArray(s.anyOf) || Array.isArray(s.oneOf)) choices.push(part);
@@ -319,7 +321,7 @@ export class Sampler {
     let last: SampleError | undefined;
     for (const alt of alternatives) {
       if (++ctx.steps > MAX_STEPS) throw new SampleError('the schema is too large to sample');
-      const next: Plan = { props: new Map(plan.props), required: new Set(plan.required), forbidden: new Set(plan.forbidden) };
+      const next: Plan = { props: new Map(plan.props), required: new Set(plan.required), forbidden: new Set(plan.forbidden), occurs: [...plan.occurs] };
       const more = [...rest];
       const valuesBefore = ctx.values;
       try {
@@ -357,10 +359,47 @@ export class Sampler {
           ctx.base = outer;
         }
       }
+      for (const o of plan.occurs) this.settleOccurs(o, plan, out, ctx);
     } finally {
       ctx.depth--;
     }
     return out;
+  }
+
+  /** Brings the elements of a repeating choice's alternatives within its occurrences. */
+  private settleOccurs(o: Occurs, plan: Plan, out: Record<string, unknown>, ctx: Ctx): void {
+    const count = (): number => o.names.reduce((n, k) => n + (Array.isArray(out[k]) ? (out[k] as unknown[]).length : out[k] === undefined ? 0 : 1), 0);
+    const max = o.max ?? Infinity;
+    // Too many: the last alternatives give items up first.
+    for (let i = o.names.length - 1; i >= 0 && count() > max; i--) {
+      const k = o.names[i];
+      const v = out[k];
+      if (Array.isArray(v)) v.length = Math.max(0, v.length - (count() - max));
+      if ((!Array.isArray(v) || v.length === 0) && !plan.required.has(k)) delete out[k];
+    }
+    // Too few: the first alternatives that can be sampled give items, past the optional depth.
+    for (const k of o.names) {
+      const p = plan.props.get(k);
+      if (!p || plan.forbidden.has(k) || !isObject(p.schema)) continue;
+      const ps = p.schema;
+      const itemsOf = ps.type === 'array' ? (ps.items ?? {}) : undefined;
+      const cap = itemsOf !== undefined && typeof ps.maxItems === 'number' ? ps.maxItems : itemsOf !== undefined ? Infinity : 1;
+      const outer = ctx.base;
+      ctx.base = p.base;
+      try {
+        while (count() < o.min) {
+          const have = Array.isArray(out[k]) ? (out[k] as unknown[]) : out[k] === undefined ? [] : [out[k]];
+          if (have.length >= cap) break;
+          const v = this.value(itemsOf ?? ps, ctx);
+          out[k] = itemsOf !== undefined ? [...have, v] : v;
+        }
+      } catch (e) {
+        if (!(e instanceof SampleError)) throw e;
+      } finally {
+        ctx.base = outer;
+      }
+      if (count() >= o.min) return;
+    }
   }
 }
 
@@ -373,6 +412,14 @@ interface Plan {
   props: Map<string, Part>;
   required: Set<string>;
   forbidden: Set<string>;
+  /** `xsdOccurs`: how many elements the alternatives of a repeating choice hold together. */
+  occurs: Occurs[];
+}
+
+interface Occurs {
+  names: string[];
+  min: number;
+  max: number | null;
 }
 
 const XSD_KINDS = new Set(['dateTime', 'date', 'time', 'duration', 'gYear', 'gYearMonth', 'gMonth', 'gMonthDay', 'gDay', 'base64Binary', 'hexBinary']);

@@ -126,10 +126,36 @@ row('any', 'strict: another namespace', false, '<p:StrictAny><o:x/></p:StrictAny
 row('group', 'group members present', true, '<p:Groups><p:name>n</p:name><p:street>s</p:street><p:city>c</p:city></p:Groups>');
 row('group', 'group member missing', false, '<p:Groups><p:name>n</p:name><p:street>s</p:street></p:Groups>');
 // substitution groups
-row('substitutionGroup', 'a member in place of the head', true, '<p:Drawing><p:circle><p:radius>1.5</p:radius></p:circle></p:Drawing>', 'substitution groups are not modelled by the fast path: it refuses a member in place of the head');
-row('substitutionGroup', 'two different members', true, '<p:Drawing><p:square><p:label>s</p:label><p:side>2</p:side></p:square><p:circle><p:radius>1</p:radius></p:circle></p:Drawing>', 'substitution groups are not modelled by the fast path: it refuses a member in place of the head');
+row('substitutionGroup', 'a member in place of the head', true, '<p:Drawing><p:circle><p:radius>1.5</p:radius></p:circle></p:Drawing>');
+row('substitutionGroup', 'two different members', true, '<p:Drawing><p:square><p:label>s</p:label><p:side>2</p:side></p:square><p:circle><p:radius>1</p:radius></p:circle></p:Drawing>');
 row('substitutionGroup', 'the abstract head itself', false, '<p:Drawing><p:shape/></p:Drawing>');
 row('substitutionGroup', "a member with another member's content", false, '<p:Drawing><p:circle><p:side>1</p:side></p:circle></p:Drawing>');
+row('substitutionGroup', 'a non-abstract head used itself', true, '<p:Fleet><p:vehicle><p:wheels>4</p:wheels></p:vehicle></p:Fleet>');
+row('substitutionGroup', 'the head and a member side by side', true, '<p:Fleet><p:vehicle><p:wheels>4</p:wheels></p:vehicle><p:car><p:wheels>4</p:wheels><p:doors>5</p:doors></p:car></p:Fleet>');
+row('substitutionGroup', 'a member of a member (transitive), taking its head\'s type', true, '<p:Fleet><p:taxi><p:wheels>4</p:wheels><p:doors>4</p:doors></p:taxi></p:Fleet>');
+row('substitutionGroup', 'a member derived by restriction', true, '<p:Fleet><p:bike><p:wheels>2</p:wheels></p:bike></p:Fleet>');
+row('substitutionGroup', 'a member from another namespace', true, '<p:Fleet><e:truck><p:wheels>6</p:wheels><e:load>1.5</e:load></e:truck></p:Fleet>');
+row('substitutionGroup', 'a member from another namespace with its content wrong', false, '<p:Fleet><e:truck><p:wheels>6</p:wheels><e:load>heavy</e:load></e:truck></p:Fleet>');
+row('substitutionGroup', 'a member in the namespace of another', false, '<p:Fleet><p:truck><p:wheels>6</p:wheels><p:load>1</p:load></p:truck></p:Fleet>');
+row('substitutionGroup', "a member without its own type's element", false, '<p:Fleet><p:car><p:wheels>4</p:wheels></p:car></p:Fleet>');
+row('substitutionGroup', "a member of a member without its inherited type's element", false, '<p:Fleet><p:taxi><p:wheels>4</p:wheels></p:taxi></p:Fleet>');
+row('substitutionGroup', 'three of one member (maxOccurs=3 on the reference)', true, '<p:Fleet><p:car><p:wheels>4</p:wheels><p:doors>3</p:doors></p:car><p:car><p:wheels>4</p:wheels><p:doors>5</p:doors></p:car><p:car><p:wheels>3</p:wheels><p:doors>2</p:doors></p:car></p:Fleet>');
+row('substitutionGroup', 'four of one member (maxOccurs=3 on the reference)', false, '<p:Fleet><p:bike><p:wheels>2</p:wheels></p:bike><p:bike><p:wheels>2</p:wheels></p:bike><p:bike><p:wheels>2</p:wheels></p:bike><p:bike><p:wheels>2</p:wheels></p:bike></p:Fleet>');
+row('substitutionGroup', 'four members of different kinds (maxOccurs=3 counts them together)', false, '<p:Fleet><p:vehicle><p:wheels>4</p:wheels></p:vehicle><p:bike><p:wheels>2</p:wheels></p:bike><p:bike><p:wheels>2</p:wheels></p:bike><p:taxi><p:wheels>4</p:wheels><p:doors>4</p:doors></p:taxi></p:Fleet>');
+row('substitutionGroup', 'three members of different kinds and namespaces', true, '<p:Fleet><p:bike><p:wheels>2</p:wheels></p:bike><e:truck><p:wheels>6</p:wheels><e:load>2</e:load></e:truck><p:taxi><p:wheels>4</p:wheels><p:doors>4</p:doors></p:taxi></p:Fleet>');
+row('substitutionGroup', 'no member where one is required', false, '<p:Drawing></p:Drawing>');
+row('substitutionGroup', 'an element that is no member of the group', false, '<p:Fleet><p:circle><p:radius>1</p:radius></p:circle></p:Fleet>');
+row('block', 'a head with block="substitution" used itself', true, '<p:Blocks><p:note>n</p:note></p:Blocks>');
+row('block', 'block="substitution" refuses a member', false, '<p:Blocks><p:memo>n</p:memo></p:Blocks>');
+row('block', 'block="extension" admits a member derived by restriction', true, '<p:Blocks><p:restricted><p:wheels>2</p:wheels></p:restricted></p:Blocks>');
+row('block', 'block="extension" refuses a member derived by extension', false, '<p:Blocks><p:extended><p:wheels>4</p:wheels><p:doors>2</p:doors></p:extended></p:Blocks>');
+row('substitutionGroup', 'members of an xs:anyType head with unrelated types', true, '<p:Values><p:count>3</p:count><p:point><p:x>1</p:x><p:y>2</p:y></p:point><p:anything>text</p:anything></p:Values>');
+row('substitutionGroup', 'an int member of an xs:anyType head with a word', false, '<p:Values><p:count>three</p:count></p:Values>');
+row('substitutionGroup', 'a complex member of an xs:anyType head missing an element', false, '<p:Values><p:point><p:x>1</p:x></p:point></p:Values>');
+row('substitutionGroup', 'a member whose content refers to the head again', true, '<p:Calc><p:neg><p:neg><p:num>7</p:num></p:neg></p:neg></p:Calc>');
+row('substitutionGroup', 'the recursive member with two members in its single place', false, '<p:Calc><p:neg><p:num>1</p:num><p:num>2</p:num></p:neg></p:Calc>');
+row('substitutionGroup', 'the recursive member without its required member', false, '<p:Calc><p:neg/></p:Calc>');
+row('substitutionGroup', 'the abstract head of a recursive group', false, '<p:Calc><p:expr/></p:Calc>');
 // abstract types and xsi:type
 row('xsi:type', 'derived type named by xsi:type', true, '<p:Pets><p:pet xsi:type="p:Dog"><p:name>Rex</p:name><p:bark>true</p:bark></p:pet></p:Pets>', 'xsi:type is not modelled by the fast path (the JSON form has no type names): it refuses the content of a derived type');
 row('abstract type', 'abstract type without xsi:type', false, '<p:Pets><p:pet><p:name>Rex</p:name></p:pet></p:Pets>');
