@@ -22,6 +22,7 @@ import { WSDL_NS } from './loader';
 import type { MessageShape } from '../model/operation';
 import type { ComplexType, Particle, SourcePos, XsdType } from '../model/xsd';
 import { LOAD_READ_LIMITS, lineCol, readXml, type XElem } from '../xml/reader';
+import { UNLIMITED_READ_LIMITS } from '../xml/stream';
 import { attr, XSD_NS } from '../xml/source';
 
 type XsdValidator = InstanceType<Libxml['XsdValidator']>;
@@ -331,7 +332,7 @@ export class StrictSchema {
     if (issues.length === 0) return [];
     let tree: XElem | undefined;
     try {
-      tree = readXml(text);
+      tree = readXml(text, UNLIMITED_READ_LIMITS); // read within the limits already
     } catch {
       tree = undefined;
     }

@@ -92,6 +92,22 @@ export const LOAD_READ_LIMITS: Readonly<ReadLimits> = Object.freeze({
   names: undefined, // not configurable: "the load limit"
 });
 
+/**
+ * For text already read within limits (a part of a document re-read on its own, or one of the
+ * bridge's own documents): whatever limits the document passed, its re-reading passes too.
+ */
+export const UNLIMITED_READ_LIMITS: Readonly<ReadLimits> = Object.freeze({
+  maxDepth: Number.MAX_SAFE_INTEGER,
+  maxElements: Number.MAX_SAFE_INTEGER,
+  maxAttributes: Number.MAX_SAFE_INTEGER,
+  maxNameLength: Number.MAX_SAFE_INTEGER,
+  maxTextLength: Number.MAX_SAFE_INTEGER,
+  maxAttributeLength: Number.MAX_SAFE_INTEGER,
+  maxNsDecls: Number.MAX_SAFE_INTEGER,
+  maxNsDeclsTotal: Number.MAX_SAFE_INTEGER,
+  names: undefined,
+});
+
 const LIMIT_WHAT: Readonly<Record<LimitKey, string>> = {
   maxDepth: 'element depth',
   maxElements: 'element count',
