@@ -20,7 +20,7 @@ import { clark } from '../model/xsd';
 import { envelopeClose, envelopeNs } from '../soap/envelope';
 import type { StrictSchema } from './strict';
 import { outerXml, type XElem } from '../xml/reader';
-import { END, isBlank, TEXT, XmlStream } from '../xml/stream';
+import { END, isBlank, TEXT, UNLIMITED_READ_LIMITS, XmlStream } from '../xml/stream';
 
 /** What the mapping adds to an operation at request time (mapping/compile.ts fills it in). */
 export interface OperationPolicy {
@@ -253,9 +253,10 @@ export function compileOperation(m: OperationModel, defs: { input: string; outpu
         const typed = faultDecoders.get(clark(child));
         let v: unknown;
         if (typed) {
-          // Faults are rare: the typed decoder reads the detail entry again, self-contained.
+          // Faults are rare: the typed decoder reads the detail entry again, self-contained
+          // (the reply it comes from was read within the configured limits already).
           const ctx = newContext();
-          const one = new XmlStream(outerXml(src, child));
+          const one = new XmlStream(outerXml(src, child), UNLIMITED_READ_LIMITS);
           one.next();
           v = typed(one, ctx);
           if (ctx.errors.length) v = undefined;

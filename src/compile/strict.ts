@@ -21,7 +21,8 @@ import type { LoadedDocuments } from './loader';
 import { WSDL_NS } from './loader';
 import type { MessageShape } from '../model/operation';
 import type { ComplexType, Particle, SourcePos, XsdType } from '../model/xsd';
-import { lineCol, readXml, type XElem } from '../xml/reader';
+import { LOAD_READ_LIMITS, lineCol, readXml, type XElem } from '../xml/reader';
+import { UNLIMITED_READ_LIMITS } from '../xml/stream';
 import { attr, XSD_NS } from '../xml/source';
 
 type XsdValidator = InstanceType<Libxml['XsdValidator']>;
@@ -74,7 +75,7 @@ function prefixOf(el: XElem): string {
 
 /** The inline schemas of a WSDL, each as a standalone document; `namespaces`: the target namespaces of the whole set. */
 function inlineSchemas(wsdlFile: string, text: string, namespaces: ReadonlySet<string>): { file: string; text: string; line: number; tns: string }[] {
-  const root = readXml(text);
+  const root = readXml(text, LOAD_READ_LIMITS);
   const out: { file: string; text: string; line: number; tns: string }[] = [];
   for (const types of root.children) {
     if (types.ns !== WSDL_NS || types.local !== 'types') continue;
@@ -331,7 +332,7 @@ export class StrictSchema {
     if (issues.length === 0) return [];
     let tree: XElem | undefined;
     try {
-      tree = readXml(text);
+      tree = readXml(text, UNLIMITED_READ_LIMITS); // read within the limits already
     } catch {
       tree = undefined;
     }

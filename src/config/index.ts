@@ -2,7 +2,9 @@
  * Configuration: defaults < environment (.env included) < command-line flags, validated once
  * into a frozen object. Every variable is listed in .env.example.
  */
+import { DEFAULT_JSON_MAX_DEPTH, JSON_DEPTH_ENV } from '../json/depth';
 import { LOG_LEVELS, type LogLevel } from '../log';
+import { DEFAULT_READ_LIMITS, LIMIT_ENV_NAMES, type ReadLimits } from '../xml/stream';
 
 export interface Config {
   readonly port: number;
@@ -22,6 +24,17 @@ export interface Config {
   readonly watch: boolean;
   /** Quiet time after the last change to a bundle's files before it is recompiled. */
   readonly reloadDebounceMs: number;
+  /** Limits on every XML message read at run time (requests, backend replies). */
+  readonly xmlMaxDepth: number;
+  readonly xmlMaxElements: number;
+  readonly xmlMaxAttributes: number;
+  readonly xmlMaxNameLength: number;
+  readonly xmlMaxTextLength: number;
+  readonly xmlMaxAttributeLength: number;
+  readonly xmlMaxNsDecls: number;
+  readonly xmlMaxNsDeclsTotal: number;
+  /** Deepest nesting of arrays and objects in a JSON body (requests, JSON service answers). */
+  readonly jsonMaxDepth: number;
 }
 
 export const DEFAULTS: Config = Object.freeze({
@@ -37,6 +50,15 @@ export const DEFAULTS: Config = Object.freeze({
   trustProxy: false,
   watch: true,
   reloadDebounceMs: 200,
+  xmlMaxDepth: DEFAULT_READ_LIMITS.maxDepth,
+  xmlMaxElements: DEFAULT_READ_LIMITS.maxElements,
+  xmlMaxAttributes: DEFAULT_READ_LIMITS.maxAttributes,
+  xmlMaxNameLength: DEFAULT_READ_LIMITS.maxNameLength,
+  xmlMaxTextLength: DEFAULT_READ_LIMITS.maxTextLength,
+  xmlMaxAttributeLength: DEFAULT_READ_LIMITS.maxAttributeLength,
+  xmlMaxNsDecls: DEFAULT_READ_LIMITS.maxNsDecls,
+  xmlMaxNsDeclsTotal: DEFAULT_READ_LIMITS.maxNsDeclsTotal,
+  jsonMaxDepth: DEFAULT_JSON_MAX_DEPTH,
 });
 
 /** Environment variable of each setting. */
@@ -53,6 +75,15 @@ export const ENV_NAMES: Record<keyof Config, string> = {
   trustProxy: 'TRUST_PROXY',
   watch: 'WATCH',
   reloadDebounceMs: 'RELOAD_DEBOUNCE_MS',
+  xmlMaxDepth: LIMIT_ENV_NAMES.maxDepth,
+  xmlMaxElements: LIMIT_ENV_NAMES.maxElements,
+  xmlMaxAttributes: LIMIT_ENV_NAMES.maxAttributes,
+  xmlMaxNameLength: LIMIT_ENV_NAMES.maxNameLength,
+  xmlMaxTextLength: LIMIT_ENV_NAMES.maxTextLength,
+  xmlMaxAttributeLength: LIMIT_ENV_NAMES.maxAttributeLength,
+  xmlMaxNsDecls: LIMIT_ENV_NAMES.maxNsDecls,
+  xmlMaxNsDeclsTotal: LIMIT_ENV_NAMES.maxNsDeclsTotal,
+  jsonMaxDepth: JSON_DEPTH_ENV,
 };
 
 export class ConfigError extends Error {}
@@ -105,5 +136,31 @@ export function loadConfig(flags: Raw = {}, env: NodeJS.ProcessEnv = process.env
     trustProxy: flag('trustProxy'),
     watch: flag('watch'),
     reloadDebounceMs: num('reloadDebounceMs', 0, 60000),
+    xmlMaxDepth: num('xmlMaxDepth', 2, 100000),
+    xmlMaxElements: num('xmlMaxElements', 1, 1073741824),
+    xmlMaxAttributes: num('xmlMaxAttributes', 1, 1000000),
+    xmlMaxNameLength: num('xmlMaxNameLength', 1, 1000000),
+    xmlMaxTextLength: num('xmlMaxTextLength', 1, 1073741824),
+    xmlMaxAttributeLength: num('xmlMaxAttributeLength', 1, 1073741824),
+    xmlMaxNsDecls: num('xmlMaxNsDecls', 1, 1000000),
+    xmlMaxNsDeclsTotal: num('xmlMaxNsDeclsTotal', 1, 1073741824),
+    jsonMaxDepth: num('jsonMaxDepth', 1, 100000),
   });
+}
+
+/** The XML read limits a configuration sets (the same object for the defaults). */
+export function xmlLimitsOf(config: Config): ReadLimits {
+  const limits: ReadLimits = {
+    maxDepth: config.xmlMaxDepth,
+    maxElements: config.xmlMaxElements,
+    maxAttributes: config.xmlMaxAttributes,
+    maxNameLength: config.xmlMaxNameLength,
+    maxTextLength: config.xmlMaxTextLength,
+    maxAttributeLength: config.xmlMaxAttributeLength,
+    maxNsDecls: config.xmlMaxNsDecls,
+    maxNsDeclsTotal: config.xmlMaxNsDeclsTotal,
+    names: LIMIT_ENV_NAMES,
+  };
+  const same = (Object.keys(LIMIT_ENV_NAMES) as (keyof typeof LIMIT_ENV_NAMES)[]).every((k) => limits[k] === DEFAULT_READ_LIMITS[k]);
+  return same ? DEFAULT_READ_LIMITS : Object.freeze(limits);
 }

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Bundle } from '../compile';
-import type { Config } from '../config';
+import { xmlLimitsOf, type Config } from '../config';
 import { BridgeError, toProblem } from '../errors/catalogue';
 import type { Logger } from '../log';
 import { didYouMean } from '../mapping';
@@ -22,6 +22,7 @@ import { checkJsonContentType, parseJson, readBody } from './body';
 import { docsRoutes } from './docs';
 import type { Metrics } from './metrics';
 import type { ServiceRegistry } from './registry';
+import type { ReadLimits } from '../xml/stream';
 
 export { ServiceRegistry } from './registry';
 
@@ -37,6 +38,14 @@ export interface AppDeps {
   state: AppState;
   /** Absent when metrics are turned off. */
   metrics?: Metrics;
+}
+
+/** The XML read limits of a configuration, worked out once per configuration. */
+const limitsByConfig = new WeakMap<Config, ReadLimits>();
+function xmlLimitsFor(config: Config): ReadLimits {
+  let limits = limitsByConfig.get(config);
+  if (!limits) limitsByConfig.set(config, (limits = xmlLimitsOf(config)));
+  return limits;
 }
 
 /** Per-request facts for the access line. */
@@ -156,7 +165,7 @@ function handleContract(deps: AppDeps, req: IncomingMessage, res: ServerResponse
 async function handleSoap(deps: AppDeps, req: IncomingMessage, res: ServerResponse, service: string): Promise<void> {
   const f = factsOf(req);
   f.service = service;
-  const ctx: SoapCallContext = { requestId: f.requestId, transport: deps.transport, defaultTimeoutMs: deps.config.backendTimeoutMs, maxBodyBytes: deps.config.maxBodyBytes, version: versionOfContentType(req.headers['content-type']) };
+  const ctx: SoapCallContext = { requestId: f.requestId, transport: deps.transport, defaultTimeoutMs: deps.config.backendTimeoutMs, maxBodyBytes: deps.config.maxBodyBytes, xmlLimits: xmlLimitsFor(deps.config), jsonMaxDepth: deps.config.jsonMaxDepth, version: versionOfContentType(req.headers['content-type']) };
   let reply: { status: number; contentType: string; body: string };
   let release: (() => void) | undefined;
   try {
@@ -237,12 +246,12 @@ async function handleRoute(deps: AppDeps, req: IncomingMessage, res: ServerRespo
   let body: unknown;
   if (route.acceptsBody) {
     checkJsonContentType(req.headers['content-type']);
-    body = parseJson(await readBody(req, deps.config.maxBodyBytes));
+    body = parseJson(await readBody(req, deps.config.maxBodyBytes), deps.config.jsonMaxDepth);
   } else if (req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined) {
     await readBody(req, deps.config.maxBodyBytes); // read and set aside: this route takes no body
   }
   const parts: RequestParts = { path: match.params, query: new URLSearchParams(api.query), headers: req.headers };
-  const ctx: CallContext = { requestId: f.requestId, transport: deps.transport, defaultTimeoutMs: deps.config.backendTimeoutMs, maxBodyBytes: deps.config.maxBodyBytes };
+  const ctx: CallContext = { requestId: f.requestId, transport: deps.transport, defaultTimeoutMs: deps.config.backendTimeoutMs, maxBodyBytes: deps.config.maxBodyBytes, xmlLimits: xmlLimitsFor(deps.config) };
   try {
     const output = await callRoute(route, body, parts, ctx);
     if (output === undefined) {

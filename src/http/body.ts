@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { TextDecoder } from 'node:util';
 import { BridgeError } from '../errors/catalogue';
+import { DEFAULT_JSON_MAX_DEPTH, jsonDepthMessage, jsonTooDeep } from '../json/depth';
 
 /** Reads a request body up to `limit` bytes; a larger one is a 413 and is not read further. */
 export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
@@ -57,8 +58,8 @@ export function checkJsonContentType(header: string | undefined): void {
   }
 }
 
-/** Parses a JSON body; a syntax error is a 400 that says where. */
-export function parseJson(buf: Buffer): unknown {
+/** Parses a JSON body; a syntax error, or nesting deeper than `maxDepth`, is a 400 that says where. */
+export function parseJson(buf: Buffer, maxDepth: number = DEFAULT_JSON_MAX_DEPTH): unknown {
   const text = buf.toString('utf8');
   if (text.indexOf('\uFFFD') >= 0) {
     // U+FFFD may be in the text itself; only malformed bytes are refused.
@@ -69,9 +70,13 @@ export function parseJson(buf: Buffer): unknown {
     }
   }
   if (text.trim() === '') throw new BridgeError('MALFORMED_JSON', 'the body is empty; send the operation input as a JSON object');
+  let value: unknown;
   try {
-    return JSON.parse(text);
+    value = JSON.parse(text);
   } catch (e) {
     throw new BridgeError('MALFORMED_JSON', `the body is not valid JSON: ${(e as Error).message}`);
   }
+  const deep = jsonTooDeep(text, maxDepth);
+  if (deep >= 0) throw new BridgeError('MALFORMED_JSON', `the body is refused: ${jsonDepthMessage(maxDepth, deep)}`);
+  return value;
 }

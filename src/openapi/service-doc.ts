@@ -4,7 +4,7 @@
  * WSDL text as loaded, in memory), so it always matches the bundle being described.
  */
 import type { Bundle } from '../compile';
-import { readXml, type XElem } from '../xml/reader';
+import { LOAD_READ_LIMITS, readXml, type XElem } from '../xml/reader';
 
 const WSDL_NS = 'http://schemas.xmlsoap.org/wsdl/';
 const cache = new WeakMap<Bundle, { text?: string }>();
@@ -21,7 +21,7 @@ export function serviceDocumentation(bundle: Bundle): string | undefined {
   try {
     const wsdl = bundle.contract.render('wsdl', 'http://localhost/');
     if (wsdl) {
-      const root = readXml(wsdl.body);
+      const root = readXml(wsdl.body, LOAD_READ_LIMITS);
       text = docOf(root);
       for (const s of root.children) if (!text && s.ns === WSDL_NS && s.local === 'service') text = docOf(s);
     }

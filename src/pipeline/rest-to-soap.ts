@@ -16,13 +16,15 @@ import { Transport, TransportError, type HttpReply } from '../transport/http';
 import { CharsetError, charsetOf, decodeXml } from '../xml/charset';
 import { UnwritableCharError } from '../xml/escape';
 import { lineCol } from '../xml/reader';
-import { XmlError, XmlStream } from '../xml/stream';
+import { XmlError, XmlStream, type ReadLimits } from '../xml/stream';
 
 export interface CallContext {
   requestId: string;
   transport: Transport;
   defaultTimeoutMs: number;
   maxBodyBytes: number;
+  /** Limits on the backend's reply (default: DEFAULT_READ_LIMITS). */
+  xmlLimits?: ReadLimits;
   /** Set by the call: milliseconds spent waiting for the backend. */
   backendMs?: number;
 }
@@ -133,9 +135,9 @@ export type ReplyContent = { fault: FaultInfo } | { value: unknown; errors: Viol
  * Text -> the Fault or the decoded output, in one pass of the tokenizer: the envelope's frame,
  * then the Body content through the operation's compiled decoder, then the rest of the document.
  */
-export function decodeEnvelope(op: CompiledOperation, src: string, status: number): ReplyContent {
+export function decodeEnvelope(op: CompiledOperation, src: string, status: number, limits?: ReadLimits): ReplyContent {
   try {
-    const s = new XmlStream(src);
+    const s = new XmlStream(src, limits);
     const { version } = openEnvelope(s);
     if (version !== op.soapVersion) throw invalid(op, `is a SOAP ${version} envelope, but the request was SOAP ${op.soapVersion} (HTTP ${status})`);
     const fault = takeFault(s, version);
@@ -151,7 +153,7 @@ export function decodeEnvelope(op: CompiledOperation, src: string, status: numbe
   } catch (e) {
     if (e instanceof XmlError) {
       const { line, col } = lineCol(src, e.offset);
-      const why = e.code === 'XML_DTD' ? 'contains a DTD, which is refused' : `is not well-formed XML: ${e.message}`;
+      const why = e.code === 'XML_DTD' ? 'contains a DTD, which is refused' : e.code === 'XML_LIMIT' ? `is refused: ${e.message}` : `is not well-formed XML: ${e.message}`;
       throw invalid(op, `${why} (line ${line}, column ${col}; HTTP ${status})`);
     }
     if (e instanceof EnvelopeError) throw invalid(op, `is not a SOAP envelope: ${e.message} (HTTP ${status})`);
@@ -206,7 +208,7 @@ async function sendValid(op: CompiledOperation, input: unknown, ctx: CallContext
   const reply = await callBackend(op, envelope, ctx);
   const text = replyText(op, reply);
   if (text === undefined) return undefined;
-  const content = decodeEnvelope(op, text, reply.status);
+  const content = decodeEnvelope(op, text, reply.status, ctx.xmlLimits);
   const output = checkOutput(op, content, reply.status);
   checkOutputStrict(op, text);
   return op.model.output ? output : undefined;

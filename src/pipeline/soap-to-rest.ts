@@ -14,7 +14,8 @@ import { Transport, TransportError, type HttpReply } from '../transport/http';
 import { CharsetError, charsetOf, decodeXml } from '../xml/charset';
 import { UnwritableCharError } from '../xml/escape';
 import { attrOf, lineCol, type XElem } from '../xml/reader';
-import { isBlank, START, TEXT, XmlError, XmlStream } from '../xml/stream';
+import { isBlank, START, TEXT, XmlError, XmlStream, type ReadLimits } from '../xml/stream';
+import { DEFAULT_JSON_MAX_DEPTH, jsonDepthMessage, jsonTooDeep } from '../json/depth';
 
 export interface SoapRequest {
   contentType: string | undefined;
@@ -28,6 +29,10 @@ export interface SoapCallContext {
   transport: Transport;
   defaultTimeoutMs: number;
   maxBodyBytes: number;
+  /** Limits on the request envelope (default: DEFAULT_READ_LIMITS). */
+  xmlLimits?: ReadLimits;
+  /** Deepest nesting accepted in the JSON service's answer (default: DEFAULT_JSON_MAX_DEPTH). */
+  jsonMaxDepth?: number;
   /** Set as soon as known: the SOAP version faults are written in, the operation, backend time. */
   version?: SoapVersion;
   operation?: string;
@@ -52,7 +57,7 @@ function actionOf(req: SoapRequest, version: SoapVersion): string | undefined {
 }
 
 /** Bytes -> the envelope's frame, read up to the start of the Body. */
-function openRequest(bundle: Bundle, req: SoapRequest, ctx: Pick<SoapCallContext, 'version'>): { s: XmlStream; version: SoapVersion; header?: XElem; src: string } {
+function openRequest(bundle: Bundle, req: SoapRequest, ctx: Pick<SoapCallContext, 'version' | 'xmlLimits'>): { s: XmlStream; version: SoapVersion; header?: XElem; src: string } {
   const announced = versionOfContentType(req.contentType);
   ctx.version = announced ?? '1.1';
   if (!announced) throw new BridgeError('UNSUPPORTED_MEDIA_TYPE', `Content-Type ${req.contentType ?? '(none)'} is not SOAP: send text/xml (SOAP 1.1) or application/soap+xml (SOAP 1.2)`);
@@ -64,7 +69,7 @@ function openRequest(bundle: Bundle, req: SoapRequest, ctx: Pick<SoapCallContext
     if (e instanceof CharsetError) throw new BridgeError('MALFORMED_XML', `the request cannot be decoded: ${e.message}`);
     throw e;
   }
-  const s = new XmlStream(src);
+  const s = new XmlStream(src, ctx.xmlLimits);
   let frame: { version: SoapVersion; header?: XElem };
   try {
     frame = openEnvelope(s);
@@ -86,7 +91,7 @@ function openRequest(bundle: Bundle, req: SoapRequest, ctx: Pick<SoapCallContext
 function envelopeFailure(e: unknown, src: string): unknown {
   if (e instanceof XmlError) {
     const { line, col } = lineCol(src, e.offset);
-    const why = e.code === 'XML_DTD' ? 'holds a DTD, which is refused' : `is not well-formed XML: ${e.message}`;
+    const why = e.code === 'XML_DTD' ? 'holds a DTD, which is refused' : e.code === 'XML_LIMIT' ? `is refused: ${e.message}` : `is not well-formed XML: ${e.message}`;
     return new BridgeError('MALFORMED_XML', `the request ${why} (line ${line}, column ${col})`);
   }
   if (e instanceof EnvelopeError) return new BridgeError(e.kind === 'version' ? 'SOAP_VERSION_MISMATCH' : 'NOT_SOAP', `the request is not a SOAP envelope: ${e.message}`);
@@ -149,20 +154,28 @@ function refused(what: string, violations: Violation[], code: 'VALIDATION_FAILED
 }
 
 /** Reads the JSON service's answer: 2xx JSON is the output, 4xx a Client fault, the rest a Server fault (unless a status rule says otherwise). */
-function backendOutput(op: CompiledOperation, reply: HttpReply): unknown {
+function backendOutput(op: CompiledOperation, reply: HttpReply, maxDepth: number): unknown {
   const type = (reply.contentType ?? '').split(';')[0].trim().toLowerCase();
   const isJson = /^application\/(?:[\w.+-]+\+)?json$/.test(type);
   let json: unknown;
+  let tooDeep = '';
   if (reply.body.length > 0 && isJson) {
+    const text = reply.body.toString('utf8');
     try {
-      json = JSON.parse(reply.body.toString('utf8'));
+      json = JSON.parse(text);
     } catch {
       json = undefined;
+    }
+    const deep = json === undefined ? -1 : jsonTooDeep(text, maxDepth);
+    if (deep >= 0) {
+      json = undefined;
+      tooDeep = jsonDepthMessage(maxDepth, deep);
     }
   }
   if (reply.status >= 200 && reply.status < 300) {
     if (reply.status === 204 || reply.body.length === 0) return {};
     if (!isJson) throw new BridgeError('BACKEND_INVALID_REPLY', `the JSON service's answer to ${op.name} is not JSON (content-type ${reply.contentType ?? 'missing'})`);
+    if (tooDeep) throw new BridgeError('BACKEND_INVALID_REPLY', `the JSON service's answer to ${op.name} is refused: ${tooDeep}`);
     if (json === undefined) throw new BridgeError('BACKEND_INVALID_REPLY', `the JSON service's answer to ${op.name} is not valid JSON`);
     return json;
   }
@@ -207,7 +220,7 @@ async function callJsonService(op: CompiledOperation, input: unknown, ctx: SoapC
  * header blocks checked, the operation found, the input decoded and validated. Every refusal
  * is a BridgeError; `ctx.version` and `ctx.operation` are set as soon as they are known.
  */
-export function readSoapRequest(bundle: Bundle, req: SoapRequest, ctx: Pick<SoapCallContext, 'version' | 'operation'>): { op: CompiledOperation; version: SoapVersion; input: unknown } {
+export function readSoapRequest(bundle: Bundle, req: SoapRequest, ctx: Pick<SoapCallContext, 'version' | 'operation' | 'xmlLimits'>): { op: CompiledOperation; version: SoapVersion; input: unknown } {
   const { s, version, header, src } = openRequest(bundle, req, ctx);
   checkHeaders(header, version);
   let op: CompiledOperation;
@@ -230,7 +243,7 @@ export function readSoapRequest(bundle: Bundle, req: SoapRequest, ctx: Pick<Soap
 /** The whole direction: a SOAP request in, the SOAP response (or a one-way acknowledgement) out. */
 export async function soapToRest(bundle: Bundle, req: SoapRequest, ctx: SoapCallContext): Promise<SoapReply> {
   const { op, version, input } = readSoapRequest(bundle, req, ctx);
-  const answer = backendOutput(op, await callJsonService(op, input, ctx));
+  const answer = backendOutput(op, await callJsonService(op, input, ctx), ctx.jsonMaxDepth ?? DEFAULT_JSON_MAX_DEPTH);
   if (!op.model.output) return { status: 202, contentType: soapContentType(version), body: '' };
   const output = op.policy.restCall!.response.apply(answer);
   const wrong = op.validateOutput(output);

@@ -5,7 +5,7 @@
  */
 import { END, EOF, isBlank, START, TEXT, XmlError, XmlStream, DEFAULT_READ_LIMITS, NO_ATTRS, XML_NS, type ReadLimits, type XAttr } from './stream';
 
-export { DEFAULT_READ_LIMITS, INVALID_XML_CHAR, XML_NS, XmlError, type ReadLimits, type XAttr, type XmlErrorCode } from './stream';
+export { DEFAULT_READ_LIMITS, LOAD_READ_LIMITS, LIMIT_ENV_NAMES, INVALID_XML_CHAR, XML_NS, XmlError, type ReadLimits, type XAttr, type XmlErrorCode } from './stream';
 
 export interface XElem {
   ns: string;
@@ -64,7 +64,7 @@ export function buildTree(s: XmlStream): XElem {
 }
 
 /** Parses a whole document and returns its root element. */
-export function readXml(src: string, limits: ReadLimits = DEFAULT_READ_LIMITS): XElem {
+export function readXml(src: string, limits: Partial<ReadLimits> = DEFAULT_READ_LIMITS): XElem {
   const s = new XmlStream(src, limits);
   s.next(); // the root's start tag: the prolog is checked on the way
   const root = buildTree(s);

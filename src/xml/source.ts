@@ -5,7 +5,7 @@
  */
 import { LoadError } from '../compile/diagnostics';
 import { CharsetError, decodeXml } from './charset';
-import { EOF, END, START, TEXT, XmlError, XmlStream } from './stream';
+import { EOF, END, LOAD_READ_LIMITS, START, TEXT, XmlError, XmlStream } from './stream';
 import type { QName, SourcePos } from '../model/xsd';
 
 export const XSD_NS = 'http://www.w3.org/2001/XMLSchema';
@@ -81,7 +81,7 @@ export function parseSourceXml(text: string, file: string): SNode {
     }
     return new LoadError(posAt(offset), message);
   };
-  const s = new XmlStream(text, { maxDepth: 100_000 });
+  const s = new XmlStream(text, LOAD_READ_LIMITS);
   const stack: SNode[] = [];
   let root: SNode | undefined;
   try {
@@ -110,6 +110,7 @@ export function parseSourceXml(text: string, file: string): SNode {
   } catch (e) {
     if (!(e instanceof XmlError)) throw e;
     if (e.code === 'XML_DTD') throw failAt(e.offset, 'DTDs are not allowed (no DOCTYPE, no entity declarations)');
+    if (e.code === 'XML_LIMIT') throw failAt(e.offset, `refused: ${e.message}`);
     throw failAt(e.offset, `not well-formed XML: ${e.message}`);
   }
   if (!root) throw new LoadError({ file, line: 1, col: 1 }, 'no root element');

@@ -31,9 +31,105 @@ export class XmlError extends Error {
 export interface ReadLimits {
   /** Deepest element nesting accepted. */
   maxDepth: number;
+  /** Elements in the whole document. */
+  maxElements: number;
+  /** Attributes on one start tag (namespace declarations included). */
+  maxAttributes: number;
+  /** Characters in an element or attribute name (prefix included). */
+  maxNameLength: number;
+  /** Characters in one run of text or one CDATA section, as written in the document. */
+  maxTextLength: number;
+  /** Characters in one attribute value, as written in the document. */
+  maxAttributeLength: number;
+  /** Namespace declarations on one start tag. */
+  maxNsDecls: number;
+  /** Namespace declarations in the whole document. */
+  maxNsDeclsTotal: number;
+  /**
+   * What the messages call each limit: the environment variable that sets it (runtime), or
+   * undefined for limits that are not configurable (load time: "the load limit").
+   */
+  names?: Readonly<Record<LimitKey, string>>;
 }
 
-export const DEFAULT_READ_LIMITS: ReadLimits = { maxDepth: 256 };
+export type LimitKey = Exclude<keyof ReadLimits, 'names'>;
+
+/** The environment variable of each runtime limit (src/config maps them). */
+export const LIMIT_ENV_NAMES: Readonly<Record<LimitKey, string>> = Object.freeze({
+  maxDepth: 'XML_MAX_DEPTH',
+  maxElements: 'XML_MAX_ELEMENTS',
+  maxAttributes: 'XML_MAX_ATTRIBUTES',
+  maxNameLength: 'XML_MAX_NAME_LENGTH',
+  maxTextLength: 'XML_MAX_TEXT_LENGTH',
+  maxAttributeLength: 'XML_MAX_ATTRIBUTE_LENGTH',
+  maxNsDecls: 'XML_MAX_NS_DECLS',
+  maxNsDeclsTotal: 'XML_MAX_NS_DECLS_TOTAL',
+});
+
+/** Defaults for messages read at run time (requests, backend replies). */
+export const DEFAULT_READ_LIMITS: Readonly<ReadLimits> = Object.freeze({
+  maxDepth: 256,
+  maxElements: 1_000_000,
+  maxAttributes: 256,
+  maxNameLength: 1024,
+  maxTextLength: 8_388_608,
+  maxAttributeLength: 65_536,
+  maxNsDecls: 64,
+  maxNsDeclsTotal: 4096,
+  names: LIMIT_ENV_NAMES,
+});
+
+/** Looser defaults for WSDL and XSD files read at load (big legitimate contracts exist). */
+export const LOAD_READ_LIMITS: Readonly<ReadLimits> = Object.freeze({
+  maxDepth: 10_000,
+  maxElements: 20_000_000,
+  maxAttributes: 4096,
+  maxNameLength: 8192,
+  maxTextLength: 67_108_864,
+  maxAttributeLength: 1_048_576,
+  maxNsDecls: 4096,
+  maxNsDeclsTotal: 1_000_000,
+  names: undefined, // not configurable: "the load limit"
+});
+
+/**
+ * For text already read within limits (a part of a document re-read on its own, or one of the
+ * bridge's own documents): whatever limits the document passed, its re-reading passes too.
+ */
+export const UNLIMITED_READ_LIMITS: Readonly<ReadLimits> = Object.freeze({
+  maxDepth: Number.MAX_SAFE_INTEGER,
+  maxElements: Number.MAX_SAFE_INTEGER,
+  maxAttributes: Number.MAX_SAFE_INTEGER,
+  maxNameLength: Number.MAX_SAFE_INTEGER,
+  maxTextLength: Number.MAX_SAFE_INTEGER,
+  maxAttributeLength: Number.MAX_SAFE_INTEGER,
+  maxNsDecls: Number.MAX_SAFE_INTEGER,
+  maxNsDeclsTotal: Number.MAX_SAFE_INTEGER,
+  names: undefined,
+});
+
+const LIMIT_WHAT: Readonly<Record<LimitKey, string>> = {
+  maxDepth: 'element depth',
+  maxElements: 'element count',
+  maxAttributes: 'attributes on one element',
+  maxNameLength: 'name length',
+  maxTextLength: 'text length',
+  maxAttributeLength: 'attribute value length',
+  maxNsDecls: 'namespace declarations on one element',
+  maxNsDeclsTotal: 'namespace declarations in the document',
+};
+
+/** "element depth exceeds XML_MAX_DEPTH (256)", or "... exceeds the load limit (10000)". */
+export function limitError(limits: ReadLimits, key: LimitKey, offset: number): XmlError {
+  const name = limits.names?.[key];
+  return new XmlError('XML_LIMIT', `${LIMIT_WHAT[key]} exceeds ${name ?? 'the load limit'} (${limits[key]})`, offset);
+}
+
+/** Complete limits: those given, the defaults for the rest. */
+export function readLimits(limits: Partial<ReadLimits> | undefined): ReadLimits {
+  if (limits === undefined || limits === DEFAULT_READ_LIMITS) return DEFAULT_READ_LIMITS;
+  return { ...DEFAULT_READ_LIMITS, ...limits };
+}
 
 export const XML_NS = 'http://www.w3.org/XML/1998/namespace';
 const XMLNS_NS = 'http://www.w3.org/2000/xmlns/';
@@ -238,12 +334,17 @@ export class XmlStream {
   private pendingEnd = false;
   private replay: Token | 0 = 0;
   private rootSeen = false;
+  private readonly limits: ReadLimits;
+  /** Elements and namespace declarations read so far (for the document-wide limits). */
+  private elements = 0;
+  private nsDecls = 0;
 
   constructor(
     readonly src: string,
-    private readonly limits: ReadLimits = DEFAULT_READ_LIMITS,
+    limits?: Partial<ReadLimits>,
   ) {
     this.pos = src.charCodeAt(0) === 0xfeff ? 1 : 0;
+    this.limits = readLimits(limits);
   }
 
   private fail(msg: string, at: number): never {
@@ -331,6 +432,7 @@ export class XmlStream {
           lt = len;
           this.fail(`missing end tag </${this.open[this.open.length - 1]}>`, len);
         }
+        if (lt - i > this.limits.maxTextLength) throw limitError(this.limits, 'maxTextLength', i);
         this.text = textValue(src.slice(i, lt), i);
         this.pos = lt;
         return TEXT;
@@ -351,6 +453,7 @@ export class XmlStream {
         if (src.startsWith('<![CDATA[', i)) {
           const close = src.indexOf(']]>', i + 9);
           if (close < 0) this.fail('unterminated CDATA section', i);
+          if (close - i - 9 > this.limits.maxTextLength) throw limitError(this.limits, 'maxTextLength', i);
           let data = src.slice(i + 9, close);
           if (data.indexOf('\r') >= 0) data = data.replace(/\r\n?/g, '\n');
           if (INVALID_XML_CHAR.test(data)) this.fail('CDATA contains a character not allowed in XML', i);
@@ -384,6 +487,10 @@ export class XmlStream {
       k++;
     }
     if (k === start + 1) this.fail('missing element name', start);
+    const limits = this.limits;
+    if (k - start - 1 > limits.maxNameLength) throw limitError(limits, 'maxNameLength', start + 1);
+    if (++this.elements > limits.maxElements) throw limitError(limits, 'maxElements', start);
+    if (this.depth + 1 > limits.maxDepth) throw limitError(limits, 'maxDepth', start);
     const name = nameAt(src, start + 1, k);
     const qname = name.qname;
     let raw: RawAttr[] = NO_RAW;
@@ -410,6 +517,8 @@ export class XmlStream {
         if (ch === 61 /* = */ || isSpace(ch) || ch === 62 || ch === 47) break;
         k++;
       }
+      if (k - nameStart > limits.maxNameLength) throw limitError(limits, 'maxNameLength', nameStart);
+      if (raw.length >= limits.maxAttributes) throw limitError(limits, 'maxAttributes', nameStart);
       const aname = src.slice(nameStart, k);
       while (k < len && isSpace(src.charCodeAt(k))) k++;
       if (src.charCodeAt(k) !== 61) this.fail(`attribute ${aname || '?'} has no value`, k);
@@ -419,6 +528,7 @@ export class XmlStream {
       if (q !== 34 && q !== 39) this.fail(`attribute ${aname} value must be quoted`, k);
       const vend = src.indexOf(q === 34 ? '"' : "'", k + 1);
       if (vend < 0) this.fail(`unterminated value of attribute ${aname}`, k);
+      if (vend - k - 1 > limits.maxAttributeLength) throw limitError(limits, 'maxAttributeLength', k + 1);
       const rawValue = src.slice(k + 1, vend);
       if (rawValue.indexOf('<') >= 0) this.fail(`'<' is not allowed in the value of attribute ${aname}`, k);
       // Few attributes: a scan; many: a set, so a hostile tag cannot make this quadratic.
@@ -433,9 +543,6 @@ export class XmlStream {
       raw.push({ qname: aname, value: attrValue(rawValue, k + 1), at: nameStart });
       k = vend + 1;
     }
-    if (this.depth + 1 > this.limits.maxDepth) {
-      throw new XmlError('XML_LIMIT', `elements nest deeper than ${this.limits.maxDepth} levels`, start);
-    }
     // Namespace declarations first, then names.
     let decls: [string, string][] | null = null;
     if (raw.length > 0) for (const a of raw) {
@@ -445,6 +552,8 @@ export class XmlStream {
         if (prefix && a.value === '') this.fail(`namespace prefix ${prefix} cannot be undeclared`, a.at);
         if (prefix === 'xmlns' || (prefix === 'xml' && a.value !== XML_NS)) this.fail(`prefix ${prefix} cannot be declared`, a.at);
         if (prefix !== 'xml' && (a.value === XML_NS || a.value === XMLNS_NS)) this.fail(`namespace ${a.value} cannot be bound to ${prefix || 'the default namespace'}`, a.at);
+        if ((decls?.length ?? 0) >= limits.maxNsDecls) throw limitError(limits, 'maxNsDecls', a.at);
+        if (++this.nsDecls > limits.maxNsDeclsTotal) throw limitError(limits, 'maxNsDeclsTotal', a.at);
         (decls ??= []).push([prefix, intern(a.value)]);
       }
     }
@@ -510,6 +619,7 @@ export class XmlStream {
     const i = this.pos;
     const lt = src.indexOf('<', i);
     if (lt < 0 || src.charCodeAt(lt + 1) !== 47 /* / */) return undefined;
+    if (lt - i > this.limits.maxTextLength) throw limitError(this.limits, 'maxTextLength', i);
     const open = this.open[this.open.length - 1];
     const close = lt + 2 + open.length;
     if (src.charCodeAt(close) !== 62 || !matchAt(src, open, lt + 2)) return undefined;

@@ -11,15 +11,28 @@ import { freePort, request, tempDir } from '../support/bridge';
 import { ROOT } from '../support/compile';
 
 
+/** The XML and JSON limits' defaults (XML_MAX_*, JSON_MAX_DEPTH). */
+const LIMITS = {
+  xmlMaxDepth: 256,
+  xmlMaxElements: 1000000,
+  xmlMaxAttributes: 256,
+  xmlMaxNameLength: 1024,
+  xmlMaxTextLength: 8388608,
+  xmlMaxAttributeLength: 65536,
+  xmlMaxNsDecls: 64,
+  xmlMaxNsDeclsTotal: 4096,
+  jsonMaxDepth: 128,
+};
+
 describe('configuration', () => {
   it('has the contract defaults', () => {
-    assert.deepEqual(loadConfig({}, {}), { port: 8080, host: '0.0.0.0', servicesDir: './wsdl', logLevel: 'info', backendTimeoutMs: 30000, maxBodyBytes: 10485760, shutdownGraceMs: 10000, workers: 1, metrics: true, trustProxy: false, watch: true, reloadDebounceMs: 200 });
+    assert.deepEqual(loadConfig({}, {}), { port: 8080, host: '0.0.0.0', servicesDir: './wsdl', logLevel: 'info', backendTimeoutMs: 30000, maxBodyBytes: 10485760, shutdownGraceMs: 10000, workers: 1, metrics: true, trustProxy: false, watch: true, reloadDebounceMs: 200, ...LIMITS });
     assert.ok(Object.isFrozen(loadConfig({}, {})));
   });
 
   it('reads the environment and lets flags win', () => {
     const env = { PORT: '9000', HOST: '127.0.0.1', SERVICES_DIR: '/srv', LOG_LEVEL: 'debug', BACKEND_TIMEOUT_MS: '1500', MAX_BODY_BYTES: '2048', SHUTDOWN_GRACE_MS: '0', WORKERS: '4', METRICS: 'off', TRUST_PROXY: 'yes', WATCH: 'no', RELOAD_DEBOUNCE_MS: '50' };
-    assert.deepEqual(loadConfig({}, env), { port: 9000, host: '127.0.0.1', servicesDir: '/srv', logLevel: 'debug', backendTimeoutMs: 1500, maxBodyBytes: 2048, shutdownGraceMs: 0, workers: 4, metrics: false, trustProxy: true, watch: false, reloadDebounceMs: 50 });
+    assert.deepEqual(loadConfig({}, env), { port: 9000, host: '127.0.0.1', servicesDir: '/srv', logLevel: 'debug', backendTimeoutMs: 1500, maxBodyBytes: 2048, shutdownGraceMs: 0, workers: 4, metrics: false, trustProxy: true, watch: false, reloadDebounceMs: 50, ...LIMITS });
     assert.equal(loadConfig({ metrics: false }, { METRICS: 'true' }).metrics, false);
     assert.equal(loadConfig({ workers: '2' }, { WORKERS: '4' }).workers, 2);
     assert.equal(loadConfig({ watch: false }, { WATCH: 'true' }).watch, false);
@@ -37,6 +50,16 @@ describe('configuration', () => {
     assert.throws(() => loadConfig({ workers: '0' }, {}), /--workers must be an integer from 1/);
     assert.throws(() => loadConfig({}, { WATCH: 'sometimes' }), /WATCH must be true or false/);
     assert.throws(() => loadConfig({}, { RELOAD_DEBOUNCE_MS: '60001' }), /RELOAD_DEBOUNCE_MS must be an integer from 0 to 60000/);
+    assert.throws(() => loadConfig({}, { XML_MAX_DEPTH: '1' }), /XML_MAX_DEPTH must be an integer from 2/);
+    assert.throws(() => loadConfig({}, { XML_MAX_ELEMENTS: '0' }), /XML_MAX_ELEMENTS must be an integer/);
+    assert.throws(() => loadConfig({}, { JSON_MAX_DEPTH: 'deep' }), /JSON_MAX_DEPTH must be an integer/);
+  });
+
+  it('reads the XML and JSON limits from the environment (flags win)', () => {
+    const env = { XML_MAX_DEPTH: '10', XML_MAX_ELEMENTS: '11', XML_MAX_ATTRIBUTES: '12', XML_MAX_NAME_LENGTH: '13', XML_MAX_TEXT_LENGTH: '14', XML_MAX_ATTRIBUTE_LENGTH: '15', XML_MAX_NS_DECLS: '16', XML_MAX_NS_DECLS_TOTAL: '17', JSON_MAX_DEPTH: '18' };
+    const c = loadConfig({}, env);
+    assert.deepEqual([c.xmlMaxDepth, c.xmlMaxElements, c.xmlMaxAttributes, c.xmlMaxNameLength, c.xmlMaxTextLength, c.xmlMaxAttributeLength, c.xmlMaxNsDecls, c.xmlMaxNsDeclsTotal, c.jsonMaxDepth], [10, 11, 12, 13, 14, 15, 16, 17, 18]);
+    assert.equal(loadConfig({ xmlMaxDepth: '20' }, env).xmlMaxDepth, 20);
   });
 
   it('.env.example lists every variable with its default', () => {
