@@ -168,7 +168,8 @@ export class Transport {
       target = { origin: u.origin, path: `${u.pathname}${u.search}` || '/' };
       if (this.targets.size < 1000) this.targets.set(url, target);
     }
-    const backend = this.backend(target.origin, options.connectTimeoutMs ?? this.connectTimeoutMs);
+    const connectTimeoutMs = options.connectTimeoutMs ?? this.connectTimeoutMs;
+    const backend = this.backend(target.origin, connectTimeoutMs);
     const breaker = this.breakerOf(target.origin, options.breaker ?? this.defaultBreaker);
     const isFailure = options.isFailure ?? ((r: HttpReply) => r.status >= 500);
     const retries = options.retries ?? 0;
@@ -185,7 +186,7 @@ export class Transport {
       let reply: HttpReply | undefined;
       let error: TransportError | undefined;
       try {
-        reply = await this.once(backend.pool, target.path, options);
+        reply = await this.once(backend.pool, target.path, options, connectTimeoutMs);
       } catch (e) {
         if (!(e instanceof TransportError)) throw e;
         error = e;
@@ -212,7 +213,7 @@ export class Transport {
    * One attempt through undici's dispatch API: no stream objects per call, the reply collected
    * as Buffers, one timer for the whole call (connect, send, headers and body).
    */
-  private once(pool: Pool, path: string, options: PostOptions): Promise<HttpReply> {
+  private once(pool: Pool, path: string, options: PostOptions, connectTimeoutMs: number): Promise<HttpReply> {
     const { timeoutMs, maxBytes } = options;
     return new Promise<HttpReply>((resolve, reject) => {
       let controller: Dispatcher.DispatchController | undefined;
@@ -254,7 +255,7 @@ export class Transport {
         },
         onResponseError(_c, err) {
           if (err instanceof undiciErrors.ConnectTimeoutError) {
-            settle(new TransportError('CONNECT_TIMEOUT', `no connection within ${options.connectTimeoutMs ?? 'the connect timeout'} ms`, err));
+            settle(new TransportError('CONNECT_TIMEOUT', `no connection within ${connectTimeoutMs} ms`, err));
             return;
           }
           const timeout = err instanceof undiciErrors.HeadersTimeoutError || err instanceof undiciErrors.BodyTimeoutError;

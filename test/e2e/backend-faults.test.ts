@@ -110,10 +110,22 @@ describe('backend fault handling (breaker, retries, connect timeout, pool limits
   let retry: Awaited<ReturnType<typeof startBackend>>;
   let slow: Awaited<ReturnType<typeof startBackend>>;
   let hole: Awaited<ReturnType<typeof startBlackhole>>;
+  let json: Awaited<ReturnType<typeof startHttp>>;
+  let jsonHits = 0;
+  let jsonStatus = 503;
 
   before(async () => {
     [brk, fault, retry, slow] = await Promise.all([startBackend(), startBackend(), startBackend(), startBackend()]);
     hole = await startBlackhole();
+    json = await startHttp((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        jsonHits++;
+        const body = jsonStatus === 200 ? '{"AddResult":5}' : '{"title":"down"}';
+        res.writeHead(jsonStatus, { 'content-type': 'application/json' });
+        res.end(body);
+      });
+    });
     tmp = tempDir('faults');
     const bundle = (name: string, mapping: string): void => {
       writeBundle(tmp.dir, name, { 'calculator.wsdl': CALC_WSDL, 'mapping.yaml': mapping });
@@ -124,6 +136,7 @@ describe('backend fault handling (breaker, retries, connect timeout, pool limits
     bundle('nonidem', `soapBackend: ${retry.url}/nonidem\n`);
     bundle('retry502', `soapBackend: ${brk.url}/retry502\nidempotent: true\ncircuitBreaker: false\n`);
     bundle('hole', `soapBackend: http://127.0.0.1:${hole.port}/calc\nconnectTimeoutMs: 300\ntimeoutMs: 5000\n`);
+    bundle('jcalc', `restBackend: ${json.url}\ncircuitBreaker: {failures: 2, resetMs: 60000}\n`);
     bundle('slow', `soapBackend: ${slow.url}/calc\ntimeoutMs: 10000\n`);
     bridge = await startBridge(tmp.dir, {}, { backendMaxConnections: '1', backendMaxQueue: '1', backendRetries: '2', backendRetryBackoffMs: '10' });
     api = `${bridge.url}/api`;
@@ -133,7 +146,7 @@ describe('backend fault handling (breaker, retries, connect timeout, pool limits
     for (const res of slow?.held ?? []) res.destroy();
     hole?.close();
     await bridge?.close();
-    await Promise.all([brk?.close(), fault?.close(), retry?.close(), slow?.close()]);
+    await Promise.all([brk?.close(), fault?.close(), retry?.close(), slow?.close(), json?.close()]);
     tmp?.remove();
   });
 
@@ -215,7 +228,7 @@ describe('backend fault handling (breaker, retries, connect timeout, pool limits
     const ms = Date.now() - started;
     assert.equal(r.status, 504, r.text);
     assert.equal(r.json.type, 'urn:soap-bridge:problem:backend-timeout');
-    assert.match(r.json.detail, /did not accept a connection/);
+    assert.match(r.json.detail, /did not accept a connection: no connection within 300 ms/);
     assert.ok(ms < 3000, `answered after ${ms} ms, not after the 300 ms connect timeout`);
   });
 
@@ -239,5 +252,29 @@ describe('backend fault handling (breaker, retries, connect timeout, pool limits
     const r2 = await second;
     assert.equal(r2.status, 200, r2.text);
     assert.equal(slow.total(), 2);
+  });
+
+  it('SOAP facade: an open breaker is a Server fault with Retry-After, the JSON service not called', async () => {
+    const call = () =>
+      request(`${bridge.url}/soap/jcalc`, {
+        method: 'POST',
+        headers: { 'content-type': 'text/xml; charset=utf-8', soapaction: '"urn:soap-bridge:demo:calculator#Add"' },
+        body: envelope11('<tns:Add><tns:intA>2</tns:intA><tns:intB>3</tns:intB></tns:Add>'),
+      });
+    jsonStatus = 503;
+    for (let i = 0; i < 2; i++) {
+      const r = await call();
+      assert.equal(r.status, 500, r.text);
+      assert.match(r.text, /backend-unreachable/);
+      assert.equal(r.headers['retry-after'], undefined);
+    }
+    assert.equal(jsonHits, 2);
+    const open = await call();
+    assert.equal(open.status, 500, open.text);
+    assert.match(open.text, /<faultcode>soap:Server<\/faultcode>/);
+    assert.match(open.text, /backend-circuit-open/);
+    assert.match(open.headers['retry-after'] ?? '', /^\d+$/);
+    assert.ok(Number(open.headers['retry-after']) >= 59, `Retry-After ${open.headers['retry-after']}: about the 60 s cool-down`);
+    assert.equal(jsonHits, 2, 'the JSON service is not called while the breaker is open');
   });
 });
