@@ -22,13 +22,14 @@ function envelope11(body: string): string {
 const OK = envelope11('<tns:AddResponse><tns:AddResult>5</tns:AddResult></tns:AddResponse>');
 const FAULT = envelope11('<soap:Fault><faultcode>soap:Server</faultcode><faultstring>no such account</faultstring></soap:Fault>');
 
-type Mode = 'ok' | 'fail' | 'fault' | 'reset-once' | 'hang';
+type Mode = 'ok' | 'fail' | 'fault' | 'reset-once' | 'hang' | 'endless';
 
 /** A backend whose answer is set by the test; counts hits by path. */
 async function startBackend() {
   const hits = new Map<string, number>();
   const held: http.ServerResponse[] = [];
   let mode: Mode = 'ok';
+  let endlessClosed = false;
   const srv = await startHttp((req, res) => {
     req.resume();
     req.on('end', () => {
@@ -38,7 +39,16 @@ async function startBackend() {
         res.writeHead(status, { 'content-type': type });
         res.end(body);
       };
-      if (mode === 'hang') held.push(res);
+      if (mode === 'endless') {
+        // A reply without content-length that never ends: only the size limit stops it.
+        res.writeHead(200, { 'content-type': 'text/xml' });
+        res.write('<?xml version="1.0"?><soap:Envelope xmlns:soap="' + SOAP11 + '"><soap:Body><!--');
+        const timer = setInterval(() => res.write('x'.repeat(16384)), 2);
+        res.on('close', () => {
+          clearInterval(timer);
+          endlessClosed = true;
+        });
+      } else if (mode === 'hang') held.push(res);
       else if (mode === 'fail') send(502, 'text/html', '<html><body>Bad Gateway</body></html>');
       else if (mode === 'fault') send(500, 'text/xml', FAULT);
       else if (mode === 'reset-once' && n === 1) req.socket.destroy();
@@ -50,6 +60,7 @@ async function startBackend() {
     hits,
     held,
     total: () => [...hits.values()].reduce((a, b) => a + b, 0),
+    endlessClosed: () => endlessClosed,
     set(m: Mode) {
       mode = m;
     },
@@ -138,7 +149,7 @@ describe('backend fault handling (breaker, retries, connect timeout, pool limits
     bundle('hole', `soapBackend: http://127.0.0.1:${hole.port}/calc\nconnectTimeoutMs: 300\ntimeoutMs: 5000\n`);
     bundle('jcalc', `restBackend: ${json.url}\ncircuitBreaker: {failures: 2, resetMs: 60000}\n`);
     bundle('slow', `soapBackend: ${slow.url}/calc\ntimeoutMs: 10000\n`);
-    bridge = await startBridge(tmp.dir, {}, { backendMaxConnections: '1', backendMaxQueue: '1', backendRetries: '2', backendRetryBackoffMs: '10' });
+    bridge = await startBridge(tmp.dir, {}, { backendMaxConnections: '1', backendMaxQueue: '1', backendRetries: '2', backendRetryBackoffMs: '10', maxBodyBytes: '262144' });
     api = `${bridge.url}/api`;
   });
 
@@ -276,5 +287,17 @@ describe('backend fault handling (breaker, retries, connect timeout, pool limits
     assert.match(open.headers['retry-after'] ?? '', /^\d+$/);
     assert.ok(Number(open.headers['retry-after']) >= 59, `Retry-After ${open.headers['retry-after']}: about the 60 s cool-down`);
     assert.equal(jsonHits, 2, 'the JSON service is not called while the breaker is open');
+  });
+
+  it('a reply that grows past MAX_BODY_BYTES is cut off while it streams (502), and its connection closed', async () => {
+    brk.set('endless');
+    const started = Date.now();
+    const r = await postJson(`${api}/retry502/Add`, { intA: 2, intB: 3 });
+    assert.equal(r.status, 502, r.text);
+    assert.equal(r.json.type, 'urn:soap-bridge:problem:backend-invalid-reply');
+    assert.match(r.json.detail, /too large: reply is over the 262144-byte limit/);
+    assert.ok(Date.now() - started < 5000);
+    await waitFor(() => brk.endlessClosed(), 5000, 'the backend to see its connection closed');
+    brk.set('ok');
   });
 });
