@@ -71,7 +71,14 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   const metrics = config.metrics ? new Metrics() : undefined;
   const reloader = new Reloader({ servicesDir: config.servicesDir, registry, logger, env: options.env, metrics });
   reloader.adopt(bundles);
-  const transport = new Transport();
+  const transport = new Transport({
+    connectionsPerOrigin: config.backendMaxConnections,
+    maxQueuePerOrigin: config.backendMaxQueue,
+    connectTimeoutMs: config.backendConnectTimeoutMs,
+    retryBackoffMs: config.backendRetryBackoffMs,
+    breaker: config.breakerFailures > 0 ? { failures: config.breakerFailures, resetMs: config.breakerResetMs, windowMs: config.breakerWindowMs } : false,
+  });
+  metrics?.watchBackends(() => transport.status());
   const state: AppState = { ready: false };
   const server = http.createServer(createRequestListener({ registry, logger, config, transport, state, metrics }));
   server.keepAliveTimeout = 65_000;

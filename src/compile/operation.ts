@@ -10,6 +10,7 @@ import { newContext, type Decoders, type StreamDecoder } from './decoder';
 import type { EncodedCodec } from './encoded';
 import type { Encoders } from './encoder';
 import type { OperationSettings } from '../mapping/compile';
+import type { CircuitBreakerSpec } from '../mapping';
 import type { FaultRule, SoapFaultRule } from '../mapping/faults';
 import type { HeaderBlock } from '../mapping/headers';
 import type { RestCall } from '../mapping/rest-call';
@@ -45,6 +46,11 @@ export interface CompiledOperation {
   /** The JSON service's base URL (restBackend) SOAP callers reach; undefined without one. */
   readonly restBase: string | undefined;
   readonly timeoutMs: number | undefined;
+  readonly connectTimeoutMs: number | undefined;
+  /** Marked idempotent in the mapping: retried after a connection error, timeout or 502-504. */
+  readonly idempotent: boolean;
+  /** The bundle's circuit breaker; undefined: the global one. */
+  readonly circuitBreaker: CircuitBreakerSpec | undefined;
   /** Expanded name of the first element of the input Body ('' for an empty Body): how SOAP requests find the operation. */
   readonly dispatchKey: string;
   /** `$defs` names of the input and output types in the bundle's JSON Schema document. */
@@ -222,6 +228,9 @@ export function compileOperation(m: OperationModel, defs: { input: string; outpu
     endpoint: settings.endpoint,
     restBase: settings.restBase,
     timeoutMs: settings.timeoutMs,
+    connectTimeoutMs: settings.connectTimeoutMs,
+    idempotent: settings.idempotent,
+    circuitBreaker: settings.circuitBreaker,
     policy: { faultRules: [], soapFaultRules: [], headers: [] },
     dispatchKey: dispatchKeyOf(m.input),
     inputDef: defs.input,

@@ -12,6 +12,22 @@ export interface Config {
   readonly servicesDir: string;
   readonly logLevel: LogLevel;
   readonly backendTimeoutMs: number;
+  /** Time allowed to open a connection to a backend. */
+  readonly backendConnectTimeoutMs: number;
+  /** Connections per backend origin. */
+  readonly backendMaxConnections: number;
+  /** Calls that may wait for a connection per backend origin; beyond, 503 at once. */
+  readonly backendMaxQueue: number;
+  /** Retries of an idempotent operation after a connection error, timeout or 502-504. */
+  readonly backendRetries: number;
+  /** First retry delay, doubled on each further retry. */
+  readonly backendRetryBackoffMs: number;
+  /** Consecutive failures that open a backend's circuit breaker; 0 turns breakers off. */
+  readonly breakerFailures: number;
+  /** Time an open breaker refuses calls before a trial call. */
+  readonly breakerResetMs: number;
+  /** Failures further apart than this from the first of a run start a new count. */
+  readonly breakerWindowMs: number;
   readonly maxBodyBytes: number;
   readonly shutdownGraceMs: number;
   /** Processes serving requests (node:cluster) when above 1. */
@@ -43,6 +59,14 @@ export const DEFAULTS: Config = Object.freeze({
   servicesDir: './wsdl',
   logLevel: 'info',
   backendTimeoutMs: 30000,
+  backendConnectTimeoutMs: 5000,
+  backendMaxConnections: 128,
+  backendMaxQueue: 1000,
+  backendRetries: 2,
+  backendRetryBackoffMs: 100,
+  breakerFailures: 5,
+  breakerResetMs: 10000,
+  breakerWindowMs: 60000,
   maxBodyBytes: 10485760,
   shutdownGraceMs: 10000,
   workers: 1,
@@ -68,6 +92,14 @@ export const ENV_NAMES: Record<keyof Config, string> = {
   servicesDir: 'SERVICES_DIR',
   logLevel: 'LOG_LEVEL',
   backendTimeoutMs: 'BACKEND_TIMEOUT_MS',
+  backendConnectTimeoutMs: 'BACKEND_CONNECT_TIMEOUT_MS',
+  backendMaxConnections: 'BACKEND_MAX_CONNECTIONS',
+  backendMaxQueue: 'BACKEND_MAX_QUEUE',
+  backendRetries: 'BACKEND_RETRIES',
+  backendRetryBackoffMs: 'BACKEND_RETRY_BACKOFF_MS',
+  breakerFailures: 'BREAKER_FAILURES',
+  breakerResetMs: 'BREAKER_RESET_MS',
+  breakerWindowMs: 'BREAKER_WINDOW_MS',
   maxBodyBytes: 'MAX_BODY_BYTES',
   shutdownGraceMs: 'SHUTDOWN_GRACE_MS',
   workers: 'WORKERS',
@@ -129,6 +161,14 @@ export function loadConfig(flags: Raw = {}, env: NodeJS.ProcessEnv = process.env
     servicesDir: String(pick('servicesDir') ?? DEFAULTS.servicesDir),
     logLevel: level as LogLevel,
     backendTimeoutMs: num('backendTimeoutMs', 1, 3600000),
+    backendConnectTimeoutMs: num('backendConnectTimeoutMs', 1, 3600000),
+    backendMaxConnections: num('backendMaxConnections', 1, 65536),
+    backendMaxQueue: num('backendMaxQueue', 0, 1000000),
+    backendRetries: num('backendRetries', 0, 10),
+    backendRetryBackoffMs: num('backendRetryBackoffMs', 0, 60000),
+    breakerFailures: num('breakerFailures', 0, 1000000),
+    breakerResetMs: num('breakerResetMs', 1, 3600000),
+    breakerWindowMs: num('breakerWindowMs', 1, 86400000),
     maxBodyBytes: num('maxBodyBytes', 1024, 1073741824),
     shutdownGraceMs: num('shutdownGraceMs', 0, 3600000),
     workers: num('workers', 1, 256),

@@ -29,6 +29,8 @@ export const ERRORS = {
   BACKEND_INVALID_REPLY: { status: 502, title: 'Backend reply is not valid', fault: 'Server' },
   BACKEND_NOT_CONFIGURED: { status: 502, title: 'No backend configured', fault: 'Server' },
   BACKEND_TIMEOUT: { status: 504, title: 'Backend timeout', fault: 'Server' },
+  BACKEND_CIRCUIT_OPEN: { status: 503, title: 'Backend circuit open', fault: 'Server' },
+  BACKEND_OVERLOADED: { status: 503, title: 'Backend overloaded', fault: 'Server' },
   INTERNAL: { status: 500, title: 'Internal error', fault: 'Server' },
 } as const satisfies Record<string, ErrorSpec>;
 

@@ -165,7 +165,7 @@ function handleContract(deps: AppDeps, req: IncomingMessage, res: ServerResponse
 async function handleSoap(deps: AppDeps, req: IncomingMessage, res: ServerResponse, service: string): Promise<void> {
   const f = factsOf(req);
   f.service = service;
-  const ctx: SoapCallContext = { requestId: f.requestId, transport: deps.transport, defaultTimeoutMs: deps.config.backendTimeoutMs, maxBodyBytes: deps.config.maxBodyBytes, xmlLimits: xmlLimitsFor(deps.config), jsonMaxDepth: deps.config.jsonMaxDepth, version: versionOfContentType(req.headers['content-type']) };
+  const ctx: SoapCallContext = { ...backendContext(deps, f.requestId), xmlLimits: xmlLimitsFor(deps.config), jsonMaxDepth: deps.config.jsonMaxDepth, version: versionOfContentType(req.headers['content-type']) };
   let reply: { status: number; contentType: string; body: string };
   let release: (() => void) | undefined;
   try {
@@ -185,6 +185,7 @@ async function handleSoap(deps: AppDeps, req: IncomingMessage, res: ServerRespon
     noteFailure(deps, f, e);
     reply = faultReply(e, ctx.version ?? '1.1', f.requestId);
     if (e.code === 'PAYLOAD_TOO_LARGE') res.setHeader('connection', 'close');
+    for (const [k, v] of Object.entries(e.extra.headers ?? {})) res.setHeader(k, v);
   }
   release?.();
   f.operation = ctx.operation;
@@ -192,6 +193,18 @@ async function handleSoap(deps: AppDeps, req: IncomingMessage, res: ServerRespon
   if (reply.body === '') res.writeHead(reply.status, { 'content-type': reply.contentType, 'content-length': 0 });
   else res.writeHead(reply.status, { 'content-type': reply.contentType, 'content-length': Buffer.byteLength(reply.body) });
   res.end(reply.body);
+}
+
+/** What a call to a backend needs from the configuration, with retries logged. */
+function backendContext(deps: AppDeps, requestId: string): CallContext {
+  return {
+    requestId,
+    transport: deps.transport,
+    defaultTimeoutMs: deps.config.backendTimeoutMs,
+    maxBodyBytes: deps.config.maxBodyBytes,
+    retries: deps.config.backendRetries,
+    onRetry: (r) => deps.logger.warn(`retrying ${r.operation} (attempt ${r.attempt + 1}) in ${r.delayMs} ms: ${r.reason}`, { requestId: r.requestId, operation: r.operation, attempt: r.attempt, reason: r.reason }),
+  };
 }
 
 /** Metrics and a warning line for a failure the caller is told about. */
@@ -251,7 +264,7 @@ async function handleRoute(deps: AppDeps, req: IncomingMessage, res: ServerRespo
     await readBody(req, deps.config.maxBodyBytes); // read and set aside: this route takes no body
   }
   const parts: RequestParts = { path: match.params, query: new URLSearchParams(api.query), headers: req.headers };
-  const ctx: CallContext = { requestId: f.requestId, transport: deps.transport, defaultTimeoutMs: deps.config.backendTimeoutMs, maxBodyBytes: deps.config.maxBodyBytes, xmlLimits: xmlLimitsFor(deps.config) };
+  const ctx: CallContext = { ...backendContext(deps, f.requestId), xmlLimits: xmlLimitsFor(deps.config) };
   try {
     const output = await callRoute(route, body, parts, ctx);
     if (output === undefined) {
@@ -284,6 +297,8 @@ export function createApp(deps: AppDeps): express.Express {
       services: served.map((s) => s.bundle.name),
       generation: registry.generation,
       bundles: served.map((s) => ({ service: s.bundle.name, generation: s.generation, hash: s.hash })),
+      // Breakers that are not closed (a bridge with a backend down is still ready: it answers 503 for that backend).
+      backends: deps.transport.status().filter((b) => b.circuit === 'open' || b.circuit === 'half-open').map((b) => ({ origin: b.origin, circuit: b.circuit })),
     };
     if (!state.ready) res.status(503).json({ status: 'not ready', ...body });
     else res.json({ status: 'ready', ...body });

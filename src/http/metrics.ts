@@ -7,6 +7,7 @@
  */
 import cluster from 'node:cluster';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import type { BackendStatus } from '../transport/http';
 import { AggregatorRegistry, Counter, Gauge, Registry, type Metric } from 'prom-client';
 
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
@@ -154,6 +155,34 @@ export class Metrics {
       new AggregatorRegistry();
       AggregatorRegistry.setRegistries([this.registry]);
     }
+  }
+
+  /**
+   * Gauges of the backends (read at scrape time): circuit state per origin (0 closed,
+   * 1 half-open, 2 open) and calls in flight or waiting per origin.
+   */
+  watchBackends(status: () => BackendStatus[]): void {
+    new Gauge({
+      name: 'soap_bridge_backend_circuit_state',
+      help: 'Circuit breaker of each backend origin: 0 closed, 1 half-open, 2 open',
+      labelNames: ['backend'],
+      registers: [this.registry],
+      aggregator: 'max',
+      collect() {
+        this.reset();
+        for (const b of status()) if (b.circuit !== 'none') this.set({ backend: b.origin }, b.circuit === 'open' ? 2 : b.circuit === 'half-open' ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'soap_bridge_backend_calls_in_flight',
+      help: 'Calls to each backend origin in flight or waiting for a connection',
+      labelNames: ['backend'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const b of status()) this.set({ backend: b.origin }, b.inFlight);
+      },
+    });
   }
 
   started(): void {

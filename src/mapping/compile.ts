@@ -17,7 +17,7 @@ import type { UsernameToken } from '../soap/wssecurity';
 import { describeRoute } from './describe';
 import { compileFaultRules, compileSoapFaultRules, type FaultRule, type SoapFaultRule } from './faults';
 import { findElement, headerBlock, type HeaderBlock } from './headers';
-import { didYouMean, formatPath, type LoadedMapping, type MappingPath, type OperationMapping, type SoapHeaderSpec } from './index';
+import { didYouMean, formatPath, type CircuitBreakerSpec, type LoadedMapping, type MappingPath, type OperationMapping, type SoapHeaderSpec } from './index';
 import { compileRestCall } from './rest-call';
 import { parseRoute, routeShape, Router, RouteSyntaxError, type RouteTemplate } from './routes';
 import { SchemaView } from './schema-view';
@@ -39,6 +39,10 @@ export interface OperationSettings {
   endpoint: string | undefined;
   restBase: string | undefined;
   timeoutMs: number | undefined;
+  connectTimeoutMs: number | undefined;
+  idempotent: boolean;
+  /** Undefined: the global breaker settings (BREAKER_*). */
+  circuitBreaker: CircuitBreakerSpec | undefined;
   /** Global elements of the SOAP headers this operation sends (their namespaces go on the Envelope). */
   headerElements: ElementDecl[];
 }
@@ -167,6 +171,9 @@ export class MappingCompiler {
       endpoint: op.soapBackend ?? this.mapping.soapBackend ?? (this.mapping.restBackend ? undefined : m.address),
       restBase: op.restBackend ?? this.mapping.restBackend,
       timeoutMs: op.timeoutMs ?? this.mapping.timeoutMs,
+      connectTimeoutMs: op.connectTimeoutMs ?? this.mapping.connectTimeoutMs,
+      idempotent: op.idempotent ?? this.mapping.idempotent ?? false,
+      circuitBreaker: this.mapping.circuitBreaker,
       headerElements,
     };
   }

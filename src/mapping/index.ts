@@ -74,6 +74,9 @@ export interface OperationMapping {
   soapHeaders?: SoapHeaderSpec[];
   security?: SecuritySpec;
   timeoutMs?: number;
+  connectTimeoutMs?: number;
+  /** Safe to send twice: retried after a connection error, timeout or 502-504. */
+  idempotent?: boolean;
   soapVersion?: '1.1' | '1.2';
   binding?: string;
   soapBackend?: string;
@@ -81,12 +84,19 @@ export interface OperationMapping {
   restCall?: RestCallSpec;
 }
 
+/** The circuit breaker of the bundle's backends; false turns it off. */
+export type CircuitBreakerSpec = { failures: number; resetMs: number; windowMs?: number } | false;
+
 export interface Mapping {
   name?: string;
   wsdl?: string;
   soapBackend?: string;
   restBackend?: string;
   timeoutMs?: number;
+  connectTimeoutMs?: number;
+  /** Default of the operations' `idempotent`. */
+  idempotent?: boolean;
+  circuitBreaker?: CircuitBreakerSpec;
   soapVersion?: '1.1' | '1.2';
   binding?: string;
   defaultRoutes?: boolean;

@@ -147,6 +147,23 @@ const REST_CALL = {
   },
 } as const;
 
+const IDEMPOTENT = { type: 'boolean', 'x-expect': 'true (safe to send twice: retried after a connection error, timeout or HTTP 502-504) or false' } as const;
+
+/** `false`, or a map; one schema node (not anyOf) so a wrong key or value gets one clear message. */
+const CIRCUIT_BREAKER = {
+  type: ['boolean', 'object'],
+  'x-expect': 'false, or a map {failures: N, resetMs: MS} (windowMs optional)',
+  not: { const: true },
+  'x-not-expect': 'false (no breaker) or a map {failures: N, resetMs: MS}; true is not a setting',
+  additionalProperties: false,
+  required: ['failures', 'resetMs'],
+  properties: {
+    failures: { type: 'integer', minimum: 1, maximum: 1000000, 'x-expect': 'a whole number of consecutive failures, 1 or more' },
+    resetMs: { type: 'integer', minimum: 1, maximum: 3600000, 'x-expect': 'a cool-down in milliseconds (an integer)' },
+    windowMs: { type: 'integer', minimum: 1, maximum: 86400000, 'x-expect': 'a window in milliseconds (an integer)' },
+  },
+} as const;
+
 const OPERATION = {
   type: 'object',
   additionalProperties: false,
@@ -160,6 +177,8 @@ const OPERATION = {
     soapHeaders: { type: 'array', items: SOAP_HEADER, 'x-expect': 'a list of header blocks' },
     security: SECURITY,
     timeoutMs: TIMEOUT,
+    connectTimeoutMs: TIMEOUT,
+    idempotent: IDEMPOTENT,
     soapVersion: SOAP_VERSION,
     binding: BINDING,
     soapBackend: URL,
@@ -181,6 +200,9 @@ export const MAPPING_SCHEMA = {
     soapBackend: URL,
     restBackend: URL,
     timeoutMs: TIMEOUT,
+    connectTimeoutMs: TIMEOUT,
+    idempotent: IDEMPOTENT,
+    circuitBreaker: CIRCUIT_BREAKER,
     soapVersion: SOAP_VERSION,
     binding: BINDING,
     defaultRoutes: { type: 'boolean', 'x-expect': 'true or false' },

@@ -104,7 +104,13 @@ const STANDARD: StandardResponse[] = [
       fault: { code: 'Client', string: 'Division by zero', detail: { DivisionByZero: { dividend: 7, message: 'cannot divide 7 by zero' } } },
     }),
   },
-  { status: 504, name: 'GatewayTimeout', description: 'The backend did not answer within the time limit (timeoutMs of the mapping, or BACKEND_TIMEOUT_MS).', example: new BridgeError('BACKEND_TIMEOUT', 'the backend did not answer Add within 5000 ms') },
+  {
+    status: 503,
+    name: 'ServiceUnavailable',
+    description: 'The backend is not called: its circuit breaker is open after repeated failures (BACKEND_CIRCUIT_OPEN), or too many calls already wait for it (BACKEND_OVERLOADED). The Retry-After header says when to try again, in seconds.',
+    example: new BridgeError('BACKEND_CIRCUIT_OPEN', 'the backend of Add is not called: the circuit breaker of http://calc.example.com is open after repeated failures; retry in 8 s'),
+  },
+  { status: 504, name: 'GatewayTimeout', description: 'The backend did not answer within the time limit (timeoutMs of the mapping, or BACKEND_TIMEOUT_MS), or did not accept a connection within the connect timeout (connectTimeoutMs, or BACKEND_CONNECT_TIMEOUT_MS).', example: new BridgeError('BACKEND_TIMEOUT', 'the backend did not answer Add within 5000 ms') },
 ];
 
 function problemContent(example: unknown): JsonSchema {
@@ -116,7 +122,10 @@ const headers = { 'X-Request-Id': { $ref: `#/components/headers/${REQUEST_ID}` }
 /** `components.responses`: one per standard status. */
 export function standardResponses(): Record<string, JsonSchema> {
   const out: Record<string, JsonSchema> = {};
-  for (const r of STANDARD) out[r.name] = { description: r.description, headers, content: problemContent(toProblem(r.example, EXAMPLE_REQUEST_ID)) };
+  for (const r of STANDARD) {
+    const h = r.status === 503 ? { ...headers, 'Retry-After': { description: 'Seconds to wait before calling again.', schema: { type: 'integer', minimum: 1 } } } : headers;
+    out[r.name] = { description: r.description, headers: h, content: problemContent(toProblem(r.example, EXAMPLE_REQUEST_ID)) };
+  }
   return out;
 }
 

@@ -13,16 +13,14 @@ import { usernameTokenHeader } from '../soap/wssecurity';
 import { mergeViolations } from './soap-to-rest';
 import { closeEnvelope, EnvelopeError, openEnvelope, readFault, requestHeaders, takeFault } from '../soap/envelope';
 import { Transport, TransportError, type HttpReply } from '../transport/http';
+import { callPolicy, soapReplyFailed, transportFailure, type BackendContext } from './backend';
 import { CharsetError, charsetOf, decodeXml } from '../xml/charset';
 import { UnwritableCharError } from '../xml/escape';
 import { lineCol } from '../xml/reader';
 import { XmlError, XmlStream, type ReadLimits } from '../xml/stream';
 
-export interface CallContext {
-  requestId: string;
+export interface CallContext extends BackendContext {
   transport: Transport;
-  defaultTimeoutMs: number;
-  maxBodyBytes: number;
   /** Limits on the backend's reply (default: DEFAULT_READ_LIMITS). */
   xmlLimits?: ReadLimits;
   /** Set by the call: milliseconds spent waiting for the backend. */
@@ -90,20 +88,17 @@ export function encodeRequest(op: CompiledOperation, input: unknown, header?: st
 
 export async function callBackend(op: CompiledOperation, envelope: string, ctx: CallContext): Promise<HttpReply> {
   if (!op.endpoint) throw new BridgeError('BACKEND_NOT_CONFIGURED', `operation ${op.name} has no SOAP endpoint: set soapBackend in mapping.yaml`);
-  const timeoutMs = op.timeoutMs ?? ctx.defaultTimeoutMs;
+  const policy = callPolicy(op, ctx, soapReplyFailed);
   const started = performance.now();
   try {
     return await ctx.transport.post(op.endpoint, {
       headers: { ...requestHeaders(op.soapVersion, op.soapAction), 'x-request-id': ctx.requestId },
       body: envelope,
-      timeoutMs,
-      maxBytes: ctx.maxBodyBytes,
+      ...policy,
     });
   } catch (e) {
     if (!(e instanceof TransportError)) throw e;
-    if (e.code === 'TIMEOUT') throw new BridgeError('BACKEND_TIMEOUT', `the backend did not answer ${op.name} within ${timeoutMs} ms`);
-    if (e.code === 'TOO_LARGE') throw new BridgeError('BACKEND_INVALID_REPLY', `the backend's reply to ${op.name} is too large: ${e.message}`);
-    throw new BridgeError('BACKEND_UNREACHABLE', `the backend of ${op.name} cannot be reached: ${e.message}`);
+    throw transportFailure(e, op, 'the backend', policy.timeoutMs);
   } finally {
     ctx.backendMs = performance.now() - started;
   }

@@ -11,6 +11,7 @@ import type { SoapVersion } from '../model/operation';
 import { closeEnvelope, EnvelopeError, openEnvelope, SOAP11_ENV, SOAP12_ENV, versionOfNs } from '../soap/envelope';
 import { soapContentType } from '../soap/fault';
 import { Transport, TransportError, type HttpReply } from '../transport/http';
+import { callPolicy, jsonReplyFailed, transportFailure, type BackendContext } from './backend';
 import { CharsetError, charsetOf, decodeXml } from '../xml/charset';
 import { UnwritableCharError } from '../xml/escape';
 import { attrOf, lineCol, type XElem } from '../xml/reader';
@@ -24,11 +25,8 @@ export interface SoapRequest {
   body: Buffer;
 }
 
-export interface SoapCallContext {
-  requestId: string;
+export interface SoapCallContext extends BackendContext {
   transport: Transport;
-  defaultTimeoutMs: number;
-  maxBodyBytes: number;
   /** Limits on the request envelope (default: DEFAULT_READ_LIMITS). */
   xmlLimits?: ReadLimits;
   /** Deepest nesting accepted in the JSON service's answer (default: DEFAULT_JSON_MAX_DEPTH). */
@@ -199,17 +197,15 @@ async function callJsonService(op: CompiledOperation, input: unknown, ctx: SoapC
   const call = op.policy.restCall;
   if (!call || !op.restBase) throw new BridgeError('BACKEND_NOT_CONFIGURED', `operation ${op.name} has no JSON service: set restBackend in mapping.yaml`);
   const { url, body } = call.build(call.request.apply(input));
-  const timeoutMs = op.timeoutMs ?? ctx.defaultTimeoutMs;
+  const policy = callPolicy(op, ctx, jsonReplyFailed);
   const headers: Record<string, string> = { accept: 'application/json, application/problem+json', ...call.headers, 'x-request-id': ctx.requestId };
   if (body !== undefined) headers['content-type'] = 'application/json';
   const started = performance.now();
   try {
-    return await ctx.transport.post(url, { method: call.method, headers, body, timeoutMs, maxBytes: ctx.maxBodyBytes });
+    return await ctx.transport.post(url, { method: call.method, headers, body, ...policy });
   } catch (e) {
     if (!(e instanceof TransportError)) throw e;
-    if (e.code === 'TIMEOUT') throw new BridgeError('BACKEND_TIMEOUT', `the JSON service did not answer ${op.name} within ${timeoutMs} ms`);
-    if (e.code === 'TOO_LARGE') throw new BridgeError('BACKEND_INVALID_REPLY', `the JSON service's answer to ${op.name} is too large: ${e.message}`);
-    throw new BridgeError('BACKEND_UNREACHABLE', `the JSON service of ${op.name} cannot be reached: ${e.message}`);
+    throw transportFailure(e, op, 'the JSON service', policy.timeoutMs);
   } finally {
     ctx.backendMs = performance.now() - started;
   }

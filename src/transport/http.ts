@@ -3,15 +3,23 @@
  * call (connect, send, headers and body included) and a cap on the reply size. Failures are
  * TransportErrors with a stable code; nothing else escapes.
  */
-import { Agent, errors as undiciErrors, type Dispatcher } from 'undici';
+import { Pool, errors as undiciErrors, type Dispatcher } from 'undici';
+import { Breaker, type BreakerSettings, type BreakerState } from './breaker';
 
-export type TransportErrorCode = 'TIMEOUT' | 'UNREACHABLE' | 'TOO_LARGE';
+/**
+ * TIMEOUT: no complete reply in time; CONNECT_TIMEOUT: no TCP connection in time; UNREACHABLE:
+ * refused, reset, closed; TOO_LARGE: reply over the limit; CIRCUIT_OPEN: the backend's breaker
+ * is open (not called); OVERLOADED: too many calls already wait for this backend (not called).
+ */
+export type TransportErrorCode = 'TIMEOUT' | 'CONNECT_TIMEOUT' | 'UNREACHABLE' | 'TOO_LARGE' | 'CIRCUIT_OPEN' | 'OVERLOADED';
 
 export class TransportError extends Error {
   constructor(
     readonly code: TransportErrorCode,
     message: string,
     override readonly cause?: unknown,
+    /** CIRCUIT_OPEN: seconds until the breaker lets a trial call through. */
+    readonly retryAfterS?: number,
   ) {
     super(message);
     this.name = 'TransportError';
@@ -32,13 +40,49 @@ export interface PostOptions {
   body?: string;
   timeoutMs: number;
   maxBytes: number;
+  /** Time allowed to open the TCP connection; default: the transport's. */
+  connectTimeoutMs?: number;
+  /** Extra attempts after a connection error, timeout or HTTP 502-504 (idempotent calls only); default 0. */
+  retries?: number;
+  /** The breaker of this backend; undefined: the transport's default, false: none. */
+  breaker?: BreakerSettings | false;
+  /** Whether a reply counts as a failure of the backend (breaker, retries); default: status >= 500. */
+  isFailure?: (reply: HttpReply) => boolean;
+  /** Called before each retry. */
+  onRetry?: (attempt: number, reason: string, delayMs: number) => void;
 }
 
 export interface TransportOptions {
-  /** Connections kept per backend origin. */
+  /** Connections kept per backend origin (BACKEND_MAX_CONNECTIONS). */
   connectionsPerOrigin?: number;
+  /** Calls that may wait for a connection per backend origin beyond those in flight (BACKEND_MAX_QUEUE); more are refused at once. */
+  maxQueuePerOrigin?: number;
+  /** Default time allowed to open a connection (BACKEND_CONNECT_TIMEOUT_MS). */
+  connectTimeoutMs?: number;
   keepAliveTimeoutMs?: number;
+  /** Default breaker of every backend origin; false: none. */
+  breaker?: BreakerSettings | false;
+  /** First retry delay; doubled on each further retry (with jitter). */
+  retryBackoffMs?: number;
 }
+
+/** One backend origin as the bridge sees it: its pool, calls in flight, breaker. */
+interface Backend {
+  pool: Pool;
+  inFlight: number;
+  breaker?: Breaker;
+  breakerKey?: string;
+}
+
+export interface BackendStatus {
+  origin: string;
+  inFlight: number;
+  circuit: BreakerState | 'none';
+}
+
+const RETRY_STATUSES = new Set([502, 503, 504]);
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms).unref());
 
 function describeFailure(e: unknown): string {
   const err = e as { code?: string; message?: string; cause?: { code?: string; message?: string } };
@@ -48,29 +92,128 @@ function describeFailure(e: unknown): string {
 }
 
 export class Transport {
-  private readonly agent: Agent;
+  /** Pools by origin and connect timeout. */
+  private readonly backends = new Map<string, Backend>();
   /** Parsed endpoint URLs (a bundle has few). */
   private readonly targets = new Map<string, { origin: string; path: string }>();
+  private readonly connections: number;
+  private readonly maxQueue: number;
+  private readonly connectTimeoutMs: number;
+  private readonly keepAliveTimeoutMs: number;
+  private readonly defaultBreaker: BreakerSettings | false;
+  private readonly retryBackoffMs: number;
+  /** Breakers by origin: shared by the pools of one origin. */
+  private readonly breakers = new Map<string, Breaker>();
 
   constructor(options: TransportOptions = {}) {
-    this.agent = new Agent({
-      connections: options.connectionsPerOrigin ?? 128,
-      keepAliveTimeout: options.keepAliveTimeoutMs ?? 10_000,
-      pipelining: 1,
-    });
+    this.connections = options.connectionsPerOrigin ?? 128;
+    this.maxQueue = options.maxQueuePerOrigin ?? 1000;
+    this.connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
+    this.keepAliveTimeoutMs = options.keepAliveTimeoutMs ?? 10_000;
+    this.defaultBreaker = options.breaker ?? false;
+    this.retryBackoffMs = options.retryBackoffMs ?? 100;
+  }
+
+  private backend(origin: string, connectTimeoutMs: number): Backend {
+    const key = `${origin} ${connectTimeoutMs}`;
+    let b = this.backends.get(key);
+    if (!b) {
+      const pool = new Pool(origin, { connections: this.connections, keepAliveTimeout: this.keepAliveTimeoutMs, pipelining: 1, connect: { timeout: connectTimeoutMs } });
+      b = { pool, inFlight: 0 };
+      this.backends.set(key, b);
+    }
+    return b;
+  }
+
+  private breakerOf(origin: string, settings: BreakerSettings | false): Breaker | undefined {
+    if (!settings) return undefined;
+    const key = `${origin} ${settings.failures} ${settings.resetMs} ${settings.windowMs ?? ''}`;
+    let br = this.breakers.get(key);
+    if (!br) {
+      br = new Breaker(settings);
+      this.breakers.set(key, br);
+    }
+    return br;
+  }
+
+  /** Calls in flight and breaker state by origin (cheap: no I/O). */
+  status(): BackendStatus[] {
+    const byOrigin = new Map<string, BackendStatus>();
+    for (const [key, b] of this.backends) {
+      const origin = key.slice(0, key.indexOf(' '));
+      const s = byOrigin.get(origin) ?? { origin, inFlight: 0, circuit: 'none' as const };
+      s.inFlight += b.inFlight;
+      byOrigin.set(origin, s);
+    }
+    for (const [key, br] of this.breakers) {
+      const origin = key.slice(0, key.indexOf(' '));
+      const s = byOrigin.get(origin) ?? { origin, inFlight: 0, circuit: 'none' as const };
+      const st = br.state();
+      // The worst state of the origin's breakers.
+      if (s.circuit === 'none' || st === 'open' || (st === 'half-open' && s.circuit === 'closed')) s.circuit = st;
+      byOrigin.set(origin, s);
+    }
+    return [...byOrigin.values()];
   }
 
   /**
-   * POST through undici's dispatch API: no stream objects per call, the reply collected as
-   * Buffers, one timer for the whole call (connect, send, headers and body).
+   * One call with the policies of the backend: the breaker is asked first (open: refused at
+   * once), the queue bound next; connection errors, timeouts and HTTP 502-504 are retried
+   * up to `retries` times with exponential backoff; failures and successes feed the breaker.
    */
-  post(url: string, options: PostOptions): Promise<HttpReply> {
+  async post(url: string, options: PostOptions): Promise<HttpReply> {
     let target = this.targets.get(url);
     if (!target) {
       const u = new URL(url);
       target = { origin: u.origin, path: `${u.pathname}${u.search}` || '/' };
       if (this.targets.size < 1000) this.targets.set(url, target);
     }
+    const connectTimeoutMs = options.connectTimeoutMs ?? this.connectTimeoutMs;
+    const backend = this.backend(target.origin, connectTimeoutMs);
+    const breaker = this.breakerOf(target.origin, options.breaker ?? this.defaultBreaker);
+    const isFailure = options.isFailure ?? ((r: HttpReply) => r.status >= 500);
+    const retries = options.retries ?? 0;
+    for (let attempt = 0; ; attempt++) {
+      if (breaker && !breaker.allow()) {
+        const s = Math.max(1, Math.ceil(breaker.retryInMs() / 1000));
+        throw new TransportError('CIRCUIT_OPEN', `the circuit breaker of ${target.origin} is open after repeated failures; retry in ${s} s`, undefined, s);
+      }
+      if (backend.inFlight >= this.connections + this.maxQueue) {
+        breaker?.release();
+        throw new TransportError('OVERLOADED', `${backend.inFlight} calls to ${target.origin} are in flight or waiting (limit ${this.connections} connections + ${this.maxQueue} waiting)`);
+      }
+      backend.inFlight++;
+      let reply: HttpReply | undefined;
+      let error: TransportError | undefined;
+      try {
+        reply = await this.once(backend.pool, target.path, options, connectTimeoutMs);
+      } catch (e) {
+        if (!(e instanceof TransportError)) throw e;
+        error = e;
+      } finally {
+        backend.inFlight--;
+      }
+      const failed = error ? error.code !== 'TOO_LARGE' : isFailure(reply!);
+      if (breaker) {
+        if (failed) breaker.failure();
+        else breaker.success();
+      }
+      const retryable = error ? error.code === 'TIMEOUT' || error.code === 'CONNECT_TIMEOUT' || error.code === 'UNREACHABLE' : failed && RETRY_STATUSES.has(reply!.status);
+      if (!retryable || attempt >= retries) {
+        if (error) throw error;
+        return reply!;
+      }
+      const delay = Math.round(this.retryBackoffMs * 2 ** attempt * (0.5 + Math.random() / 2));
+      options.onRetry?.(attempt + 1, error ? error.message : `HTTP ${reply!.status}`, delay);
+      await sleep(delay);
+    }
+  }
+
+  /**
+   * One attempt through undici's dispatch API: no stream objects per call, the reply collected
+   * as Buffers, one timer for the whole call (connect, send, headers and body).
+   */
+  private once(pool: Pool, path: string, options: PostOptions, connectTimeoutMs: number): Promise<HttpReply> {
     const { timeoutMs, maxBytes } = options;
     return new Promise<HttpReply>((resolve, reject) => {
       let controller: Dispatcher.DispatchController | undefined;
@@ -111,13 +254,17 @@ export class Transport {
           settle(undefined, { status, contentType, body: chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size) });
         },
         onResponseError(_c, err) {
-          const timeout = err instanceof undiciErrors.HeadersTimeoutError || err instanceof undiciErrors.BodyTimeoutError || err instanceof undiciErrors.ConnectTimeoutError;
+          if (err instanceof undiciErrors.ConnectTimeoutError) {
+            settle(new TransportError('CONNECT_TIMEOUT', `no connection within ${connectTimeoutMs} ms`, err));
+            return;
+          }
+          const timeout = err instanceof undiciErrors.HeadersTimeoutError || err instanceof undiciErrors.BodyTimeoutError;
           // Refused, reset, DNS failure, closed mid-reply: the backend could not be reached properly.
           settle(timeout ? new TransportError('TIMEOUT', `no complete reply within ${timeoutMs} ms`, err) : new TransportError('UNREACHABLE', describeFailure(err), err));
         },
       };
       try {
-        this.agent.dispatch({ origin: target!.origin, path: target!.path, method: options.method ?? 'POST', headers: options.headers, body: options.body ?? null, headersTimeout: timeoutMs, bodyTimeout: timeoutMs }, handler);
+        pool.dispatch({ path, method: options.method ?? 'POST', headers: options.headers, body: options.body ?? null, headersTimeout: timeoutMs, bodyTimeout: timeoutMs }, handler);
       } catch (e) {
         settle(new TransportError('UNREACHABLE', describeFailure(e), e));
       }
@@ -125,6 +272,8 @@ export class Transport {
   }
 
   async close(): Promise<void> {
-    await this.agent.close();
+    const pools = [...this.backends.values()].map((b) => b.pool);
+    this.backends.clear();
+    await Promise.all(pools.map((p) => p.close()));
   }
 }

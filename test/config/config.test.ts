@@ -26,13 +26,13 @@ const LIMITS = {
 
 describe('configuration', () => {
   it('has the contract defaults', () => {
-    assert.deepEqual(loadConfig({}, {}), { port: 8080, host: '0.0.0.0', servicesDir: './wsdl', logLevel: 'info', backendTimeoutMs: 30000, maxBodyBytes: 10485760, shutdownGraceMs: 10000, workers: 1, metrics: true, trustProxy: false, watch: true, reloadDebounceMs: 200, ...LIMITS });
+    assert.deepEqual(loadConfig({}, {}), { port: 8080, host: '0.0.0.0', servicesDir: './wsdl', logLevel: 'info', backendTimeoutMs: 30000, backendConnectTimeoutMs: 5000, backendMaxConnections: 128, backendMaxQueue: 1000, backendRetries: 2, backendRetryBackoffMs: 100, breakerFailures: 5, breakerResetMs: 10000, breakerWindowMs: 60000, maxBodyBytes: 10485760, shutdownGraceMs: 10000, workers: 1, metrics: true, trustProxy: false, watch: true, reloadDebounceMs: 200, ...LIMITS });
     assert.ok(Object.isFrozen(loadConfig({}, {})));
   });
 
   it('reads the environment and lets flags win', () => {
-    const env = { PORT: '9000', HOST: '127.0.0.1', SERVICES_DIR: '/srv', LOG_LEVEL: 'debug', BACKEND_TIMEOUT_MS: '1500', MAX_BODY_BYTES: '2048', SHUTDOWN_GRACE_MS: '0', WORKERS: '4', METRICS: 'off', TRUST_PROXY: 'yes', WATCH: 'no', RELOAD_DEBOUNCE_MS: '50' };
-    assert.deepEqual(loadConfig({}, env), { port: 9000, host: '127.0.0.1', servicesDir: '/srv', logLevel: 'debug', backendTimeoutMs: 1500, maxBodyBytes: 2048, shutdownGraceMs: 0, workers: 4, metrics: false, trustProxy: true, watch: false, reloadDebounceMs: 50, ...LIMITS });
+    const env = { PORT: '9000', HOST: '127.0.0.1', SERVICES_DIR: '/srv', LOG_LEVEL: 'debug', BACKEND_TIMEOUT_MS: '1500', BACKEND_CONNECT_TIMEOUT_MS: '700', BACKEND_MAX_CONNECTIONS: '8', BACKEND_MAX_QUEUE: '0', BACKEND_RETRIES: '1', BACKEND_RETRY_BACKOFF_MS: '5', BREAKER_FAILURES: '0', BREAKER_RESET_MS: '2000', BREAKER_WINDOW_MS: '3000', MAX_BODY_BYTES: '2048', SHUTDOWN_GRACE_MS: '0', WORKERS: '4', METRICS: 'off', TRUST_PROXY: 'yes', WATCH: 'no', RELOAD_DEBOUNCE_MS: '50' };
+    assert.deepEqual(loadConfig({}, env), { port: 9000, host: '127.0.0.1', servicesDir: '/srv', logLevel: 'debug', backendTimeoutMs: 1500, backendConnectTimeoutMs: 700, backendMaxConnections: 8, backendMaxQueue: 0, backendRetries: 1, backendRetryBackoffMs: 5, breakerFailures: 0, breakerResetMs: 2000, breakerWindowMs: 3000, maxBodyBytes: 2048, shutdownGraceMs: 0, workers: 4, metrics: false, trustProxy: true, watch: false, reloadDebounceMs: 50, ...LIMITS });
     assert.equal(loadConfig({ metrics: false }, { METRICS: 'true' }).metrics, false);
     assert.equal(loadConfig({ workers: '2' }, { WORKERS: '4' }).workers, 2);
     assert.equal(loadConfig({ watch: false }, { WATCH: 'true' }).watch, false);
@@ -49,6 +49,9 @@ describe('configuration', () => {
     assert.throws(() => loadConfig({}, { METRICS: 'maybe' }), /METRICS must be true or false/);
     assert.throws(() => loadConfig({ workers: '0' }, {}), /--workers must be an integer from 1/);
     assert.throws(() => loadConfig({}, { WATCH: 'sometimes' }), /WATCH must be true or false/);
+    assert.throws(() => loadConfig({}, { BACKEND_MAX_CONNECTIONS: '0' }), /BACKEND_MAX_CONNECTIONS must be an integer from 1/);
+    assert.throws(() => loadConfig({}, { BACKEND_RETRIES: '11' }), /BACKEND_RETRIES must be an integer from 0 to 10/);
+    assert.throws(() => loadConfig({}, { BREAKER_RESET_MS: 'soon' }), /BREAKER_RESET_MS/);
     assert.throws(() => loadConfig({}, { RELOAD_DEBOUNCE_MS: '60001' }), /RELOAD_DEBOUNCE_MS must be an integer from 0 to 60000/);
     assert.throws(() => loadConfig({}, { XML_MAX_DEPTH: '1' }), /XML_MAX_DEPTH must be an integer from 2/);
     assert.throws(() => loadConfig({}, { XML_MAX_ELEMENTS: '0' }), /XML_MAX_ELEMENTS must be an integer/);

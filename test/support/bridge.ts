@@ -34,7 +34,8 @@ export interface TestBridge extends RunningBridge {
 
 export async function startBridge(servicesDir: string, env: NodeJS.ProcessEnv = {}, overrides: Record<string, string> = {}): Promise<TestBridge> {
   const log = captureLog();
-  const config = loadConfig({ servicesDir, port: '0', host: '127.0.0.1', ...overrides }, {});
+  // Breakers off unless a test turns them on: many tests send failures to one backend origin on purpose.
+  const config = loadConfig({ servicesDir, port: '0', host: '127.0.0.1', breakerFailures: '0', ...overrides }, {});
   const logger = createLogger({ level: 'info', stream: log.stream });
   const bridge = await startServer(config, { env, logger });
   return Object.assign(bridge, { log });
