@@ -96,6 +96,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     closing ??= (async () => {
       stopping = true;
       state.ready = false;
+      const deadline = Date.now() + config.shutdownGraceMs;
       logger.info('shutting down', { graceMs: config.shutdownGraceMs });
       // No swap once draining starts: requests finish on the bundles they started with.
       await watcher?.close();
@@ -113,7 +114,9 @@ export async function startServer(config: Config, options: StartOptions = {}): P
         server.closeAllConnections();
         await drained;
       }
-      await transport.close();
+      // Backend calls of requests cut at the end of the grace period (or whose caller left)
+      // would otherwise keep the pool open until their own timeout.
+      await transport.close(deadline - Date.now());
       // Strict mode's libxml2 schemas (wasm memory): nothing uses them once the server is closed.
       for (const b of registry.list()) b.strict?.retire();
       logger.info('stopped');

@@ -124,7 +124,21 @@ export class Transport {
     });
   }
 
-  async close(): Promise<void> {
-    await this.agent.close();
+  /**
+   * Closes the pooled connections once the calls in flight are done; with `graceMs`, calls still
+   * waiting on a backend after that long are failed (the agent is destroyed), so that closing
+   * never waits for a backend that does not answer.
+   */
+  async close(graceMs?: number): Promise<void> {
+    const closed = this.agent.close();
+    if (graceMs === undefined) return closed;
+    closed.catch(() => undefined);
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<'expired'>((resolve) => {
+      timer = setTimeout(() => resolve('expired'), Math.max(0, graceMs));
+    });
+    const result = await Promise.race([closed, expired]);
+    clearTimeout(timer);
+    if (result === 'expired') await this.agent.destroy();
   }
 }
