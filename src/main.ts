@@ -131,6 +131,40 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   return { server, url, port, logger, registry, watching: watcher !== undefined, reload, close };
 }
 
+/**
+ * The process-level safety net of `serve` (README "Errors"). Every request's failures are caught
+ * by the request listener; what reaches these events comes from elsewhere:
+ * - `unhandledRejection` (a promise nobody awaited, e.g. in background work): logged with its
+ *   stack, and the bridge keeps serving: a rejected promise leaves no state half-changed.
+ * - `uncaughtException` (a throw in an event handler or timer): logged, then `fatal` runs once
+ *   (serve: drain like SIGTERM, then exit 1 for the supervisor to restart it), because after an
+ *   uncaught exception Node does not promise a consistent state. A second one while draining
+ *   is only logged.
+ * Returns a function that removes both listeners.
+ */
+export function installProcessGuards(proc: NodeJS.EventEmitter, logger: Logger, fatal: (err: unknown) => void): () => void {
+  const describe = (e: unknown): { error: string; stack?: string } => {
+    const err = e as { message?: unknown; stack?: unknown } | undefined;
+    return { error: typeof err?.message === 'string' ? err.message : String(e), stack: typeof err?.stack === 'string' ? err.stack : undefined };
+  };
+  const onRejection = (reason: unknown): void => {
+    logger.error('unhandled promise rejection; still serving', describe(reason));
+  };
+  let fatalCalled = false;
+  const onException = (err: unknown): void => {
+    logger.error(fatalCalled ? 'uncaught exception while stopping' : 'uncaught exception; draining, then exiting with 1', describe(err));
+    if (fatalCalled) return;
+    fatalCalled = true;
+    fatal(err);
+  };
+  proc.on('unhandledRejection', onRejection);
+  proc.on('uncaughtException', onException);
+  return () => {
+    proc.off('unhandledRejection', onRejection);
+    proc.off('uncaughtException', onException);
+  };
+}
+
 /** Starts watching the bundles; a watcher that cannot start turns hot reload off, not the bridge. */
 async function startWatcher(reloader: Reloader, config: Config, logger: Logger): Promise<BundleWatcher | undefined> {
   const watcher = new BundleWatcher({ reloader, logger, debounceMs: config.reloadDebounceMs });

@@ -6,12 +6,15 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it } from 'mocha';
-import { freePort, postJson, request, startHttp, tempDir, writeBundle } from '../support/bridge';
+import { installProcessGuards } from '../../src/main';
+import { createLogger } from '../../src/log';
+import { captureLog, freePort, postJson, request, startHttp, tempDir, writeBundle } from '../support/bridge';
 import { ROOT } from '../support/compile';
 
 const CLI = path.join(ROOT, 'dist', 'src', 'cli.js');
@@ -26,8 +29,8 @@ interface Child {
   exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-function serve(cwd: string, services: string, port: number, env: Record<string, string>): Child {
-  const proc = spawn(process.execPath, [CLI, 'serve', '--services', services, '--port', String(port), '--host', '127.0.0.1', '--no-watch'], {
+function serve(cwd: string, services: string, port: number, env: Record<string, string>, nodeArgs: string[] = []): Child {
+  const proc = spawn(process.execPath, [...nodeArgs, CLI, 'serve', '--services', services, '--port', String(port), '--host', '127.0.0.1', '--no-watch'], {
     cwd,
     env: { PATH: process.env.PATH, LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -202,5 +205,79 @@ describe('graceful shutdown of `soap-bridge serve` (child process)', function ()
     assert.ok(took >= 700 && took < 4000, `exited ${took} ms after SIGTERM`);
     assert.match(await within(stuck, 2000, 'the cut request'), /socket hang up|ECONNRESET/);
     await logLine(c, 'grace period over; closing the remaining connections', 1000);
+  });
+});
+
+describe('process guards (unhandledRejection, uncaughtException)', function () {
+  this.timeout(60000);
+
+  it('installProcessGuards: a rejection is logged and nothing else; the first exception is logged and fatal runs once', () => {
+    const proc = new EventEmitter();
+    const log = captureLog();
+    const logger = createLogger({ level: 'info', stream: log.stream });
+    const fatal: unknown[] = [];
+    const remove = installProcessGuards(proc, logger, (e) => fatal.push(e));
+    proc.emit('unhandledRejection', new Error('stray'), Promise.resolve());
+    proc.emit('unhandledRejection', 'just a string', Promise.resolve());
+    assert.equal(fatal.length, 0);
+    const boom = new Error('boom');
+    proc.emit('uncaughtException', boom);
+    proc.emit('uncaughtException', new Error('again'));
+    assert.deepEqual(fatal, [boom]);
+    remove();
+    assert.equal(proc.listenerCount('unhandledRejection') + proc.listenerCount('uncaughtException'), 0);
+    return new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
+      const errors = log.lines.filter((l) => l.level === 'error').map((l) => [l.message, l.error]);
+      assert.deepEqual(errors, [
+        ['unhandled promise rejection; still serving', 'stray'],
+        ['unhandled promise rejection; still serving', 'just a string'],
+        ['uncaught exception; draining, then exiting with 1', 'boom'],
+        ['uncaught exception while stopping', 'again'],
+      ]);
+    });
+  });
+
+  it('serve: a stray rejection leaves it serving; an uncaught exception drains it and exits 1', async () => {
+    const tmp = tempDir('guards');
+    const backend = await startHttp((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(200, { 'content-type': 'text/xml; charset=utf-8' });
+        res.end(ADD_OK);
+      });
+    });
+    let c: Child | undefined;
+    try {
+      const wsdl = fs.readFileSync(path.join(ROOT, 'wsdl', 'calculator', 'calculator.wsdl'), 'utf8');
+      writeBundle(path.join(tmp.dir, 'ok'), 'calculator', { 'calculator.wsdl': wsdl, 'mapping.yaml': `soapBackend: ${backend.url}/calculator\n` });
+      // Preloaded into the child (node -r): outside code of the process that misbehaves on a signal.
+      const preload = path.join(tmp.dir, 'misbehave.js');
+      fs.writeFileSync(
+        preload,
+        "process.on('SIGUSR2', () => { Promise.reject(new Error('stray rejection')); });\n" + "process.on('SIGWINCH', () => { setImmediate(() => { throw new Error('thrown in a callback'); }); });\n",
+      );
+      const port = await freePort();
+      c = serve(tmp.dir, path.join(tmp.dir, 'ok'), port, { SHUTDOWN_GRACE_MS: '2000' }, ['-r', preload]);
+      await logLine(c, 'listening');
+      c.proc.kill('SIGUSR2');
+      const rejection = await logLine(c, 'unhandled promise rejection; still serving', 5000);
+      assert.equal(rejection.error, 'stray rejection');
+      const r = await postJson(`http://127.0.0.1:${port}/api/calculator/Add`, { intA: 2, intB: 3 });
+      assert.equal(r.status, 200, r.text);
+      assert.equal((await request(`http://127.0.0.1:${port}/readyz`)).status, 200);
+      assert.equal(c.proc.exitCode, null);
+
+      c.proc.kill('SIGWINCH');
+      const exit = await within(c.exit, 6000, 'exit after an uncaught exception');
+      assert.deepEqual(exit, { code: 1, signal: null });
+      const line = await logLine(c, 'uncaught exception; draining, then exiting with 1', 1000);
+      assert.equal(line.error, 'thrown in a callback');
+      await logLine(c, 'stopped', 1000);
+    } finally {
+      if (c && c.proc.exitCode === null && c.proc.signalCode === null) c.proc.kill('SIGKILL');
+      if (c) await within(c.exit, 10000, 'child exit').catch(() => undefined);
+      await backend.close();
+      tmp.remove();
+    }
   });
 });
