@@ -97,15 +97,17 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       stopping = true;
       state.ready = false;
       const deadline = Date.now() + config.shutdownGraceMs;
+      // New connections are refused from here on (the listening socket closes now, not after
+      // the watcher and the reloader have stopped); idle keep-alive connections are closed.
+      const drained = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
       logger.info('shutting down', { graceMs: config.shutdownGraceMs });
       // No swap once draining starts: requests finish on the bundles they started with.
       await watcher?.close();
       await reloader.close();
-      const drained = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeIdleConnections();
       let timer: NodeJS.Timeout | undefined;
       const expired = new Promise<'expired'>((resolve) => {
-        timer = setTimeout(() => resolve('expired'), config.shutdownGraceMs);
+        timer = setTimeout(() => resolve('expired'), Math.max(0, deadline - Date.now()));
       });
       const result = await Promise.race([drained, expired]);
       clearTimeout(timer);
