@@ -63,6 +63,13 @@ export async function serve(flags: ServeFlags, before?: () => Promise<() => Prom
     throw e;
   }
   if (hupWhileStarting) onHup();
+  const { installProcessGuards } = require('./main') as typeof import('./main');
+  installProcessGuards(process, bridge.logger, () => {
+    void bridge
+      .close()
+      .then(() => stopExtras?.())
+      .finally(() => process.exit(1));
+  });
   const stop = async (signal: string): Promise<void> => {
     bridge.logger.info('signal received', { signal });
     await bridge.close();

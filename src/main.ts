@@ -103,15 +103,18 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     closing ??= (async () => {
       stopping = true;
       state.ready = false;
+      const deadline = Date.now() + config.shutdownGraceMs;
+      // New connections are refused from here on (the listening socket closes now, not after
+      // the watcher and the reloader have stopped); idle keep-alive connections are closed.
+      const drained = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
       logger.info('shutting down', { graceMs: config.shutdownGraceMs });
       // No swap once draining starts: requests finish on the bundles they started with.
       await watcher?.close();
       await reloader.close();
-      const drained = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeIdleConnections();
       let timer: NodeJS.Timeout | undefined;
       const expired = new Promise<'expired'>((resolve) => {
-        timer = setTimeout(() => resolve('expired'), config.shutdownGraceMs);
+        timer = setTimeout(() => resolve('expired'), Math.max(0, deadline - Date.now()));
       });
       const result = await Promise.race([drained, expired]);
       clearTimeout(timer);
@@ -120,7 +123,9 @@ export async function startServer(config: Config, options: StartOptions = {}): P
         server.closeAllConnections();
         await drained;
       }
-      await transport.close();
+      // Backend calls of requests cut at the end of the grace period (or whose caller left)
+      // would otherwise keep the pool open until their own timeout.
+      await transport.close(deadline - Date.now());
       // Strict mode's libxml2 schemas (wasm memory): nothing uses them once the server is closed.
       for (const b of registry.list()) b.strict?.retire();
       logger.info('stopped');
@@ -133,6 +138,40 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     return report;
   };
   return { server, url, port, logger, registry, watching: watcher !== undefined, reload, close };
+}
+
+/**
+ * The process-level safety net of `serve` (README "Errors"). Every request's failures are caught
+ * by the request listener; what reaches these events comes from elsewhere:
+ * - `unhandledRejection` (a promise nobody awaited, e.g. in background work): logged with its
+ *   stack, and the bridge keeps serving: a rejected promise leaves no state half-changed.
+ * - `uncaughtException` (a throw in an event handler or timer): logged, then `fatal` runs once
+ *   (serve: drain like SIGTERM, then exit 1 for the supervisor to restart it), because after an
+ *   uncaught exception Node does not promise a consistent state. A second one while draining
+ *   is only logged.
+ * Returns a function that removes both listeners.
+ */
+export function installProcessGuards(proc: NodeJS.EventEmitter, logger: Logger, fatal: (err: unknown) => void): () => void {
+  const describe = (e: unknown): { error: string; stack?: string } => {
+    const err = e as { message?: unknown; stack?: unknown } | undefined;
+    return { error: typeof err?.message === 'string' ? err.message : String(e), stack: typeof err?.stack === 'string' ? err.stack : undefined };
+  };
+  const onRejection = (reason: unknown): void => {
+    logger.error('unhandled promise rejection; still serving', describe(reason));
+  };
+  let fatalCalled = false;
+  const onException = (err: unknown): void => {
+    logger.error(fatalCalled ? 'uncaught exception while stopping' : 'uncaught exception; draining, then exiting with 1', describe(err));
+    if (fatalCalled) return;
+    fatalCalled = true;
+    fatal(err);
+  };
+  proc.on('unhandledRejection', onRejection);
+  proc.on('uncaughtException', onException);
+  return () => {
+    proc.off('unhandledRejection', onRejection);
+    proc.off('uncaughtException', onException);
+  };
 }
 
 /** Starts watching the bundles; a watcher that cannot start turns hot reload off, not the bridge. */

@@ -67,6 +67,13 @@ function factsOf(req: IncomingMessage): RequestFacts {
   return (req as WithFacts)[FACTS]!;
 }
 
+/** Logs an error that is not a BridgeError (a bug) with its request id and turns it into INTERNAL, with no internals in it. */
+function internalError(deps: AppDeps, f: RequestFacts, err: unknown): BridgeError {
+  const e = err as { message?: string; stack?: string } | undefined;
+  deps.logger.error('unhandled error', { requestId: f.requestId, error: e?.message ?? String(err), stack: e?.stack, service: f.service, operation: f.operation });
+  return new BridgeError('INTERNAL', `an internal error occurred; quote request id ${f.requestId} when reporting it`);
+}
+
 /** Writes a problem (or, for anything that is not a BridgeError, logs it and writes a 500). */
 function sendError(deps: AppDeps, req: IncomingMessage, res: ServerResponse, err: unknown): void {
   const f = factsOf(req);
@@ -75,9 +82,7 @@ function sendError(deps: AppDeps, req: IncomingMessage, res: ServerResponse, err
     problem = err;
     noteFailure(deps, f, err);
   } else {
-    const e = err as { message?: string; stack?: string };
-    deps.logger.error('unhandled error', { requestId: f.requestId, error: e?.message, stack: e?.stack, service: f.service, operation: f.operation });
-    problem = new BridgeError('INTERNAL', `an internal error occurred; quote request id ${f.requestId} when reporting it`);
+    problem = internalError(deps, f, err);
   }
   if (res.headersSent) {
     res.destroy();
@@ -181,11 +186,13 @@ async function handleSoap(deps: AppDeps, req: IncomingMessage, res: ServerRespon
     release?.();
     f.operation = ctx.operation;
     f.backendMs = ctx.backendMs;
-    if (!(e instanceof BridgeError)) throw e;
-    noteFailure(deps, f, e);
-    reply = faultReply(e, ctx.version ?? '1.1', f.requestId);
-    if (e.code === 'PAYLOAD_TOO_LARGE') res.setHeader('connection', 'close');
-    for (const [k, v] of Object.entries(e.extra.headers ?? {})) res.setHeader(k, v);
+    // A bug is a Server (1.2: Receiver) fault in the caller's SOAP version, like every other
+    // failure of this facade, not a problem+json a SOAP client cannot read.
+    const err = e instanceof BridgeError ? e : internalError(deps, f, e);
+    if (err === e) noteFailure(deps, f, err);
+    reply = faultReply(err, ctx.version ?? '1.1', f.requestId);
+    if (err.code === 'PAYLOAD_TOO_LARGE') res.setHeader('connection', 'close');
+    for (const [k, v] of Object.entries(err.extra.headers ?? {})) res.setHeader(k, v);
   }
   release?.();
   f.operation = ctx.operation;
@@ -343,6 +350,14 @@ export function createRequestListener(deps: AppDeps): (req: IncomingMessage, res
     res.setHeader('x-request-id', requestId);
     metrics?.started();
     res.once('close', () => {
+      try {
+        accessLine();
+      } catch (e) {
+        // Runs in an event handler: a throw here would end the process.
+        logger.error('cannot write the access line', { requestId, error: (e as Error)?.message });
+      }
+    });
+    const accessLine = (): void => {
       const ms = performance.now() - f.started;
       // Labels stay bounded: only names of services and operations that exist are recorded.
       if (metrics) {
@@ -361,7 +376,7 @@ export function createRequestListener(deps: AppDeps): (req: IncomingMessage, res
       if (f.backendMs !== undefined) entry.backendMs = Math.round(f.backendMs * 100) / 100;
       if (!res.writableFinished) entry.aborted = true;
       logger.info('access', entry);
-    });
+    };
     const api = url.startsWith('/api/') ? apiRoute(url) : undefined;
     if (api) {
       handleApi(deps, req, res, api).catch((e: unknown) => sendError(deps, req, res, e));

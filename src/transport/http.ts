@@ -271,9 +271,23 @@ export class Transport {
     });
   }
 
-  async close(): Promise<void> {
+  /**
+   * Closes the pooled connections once the calls in flight are done; with `graceMs`, calls still
+   * waiting on a backend after that long are failed (the pools are destroyed), so that closing
+   * never waits for a backend that does not answer.
+   */
+  async close(graceMs?: number): Promise<void> {
     const pools = [...this.backends.values()].map((b) => b.pool);
     this.backends.clear();
-    await Promise.all(pools.map((p) => p.close()));
+    const closed = Promise.all(pools.map((p) => p.close())).then(() => undefined);
+    if (graceMs === undefined) return closed;
+    closed.catch(() => undefined);
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<'expired'>((resolve) => {
+      timer = setTimeout(() => resolve('expired'), Math.max(0, graceMs));
+    });
+    const result = await Promise.race([closed, expired]);
+    clearTimeout(timer);
+    if (result === 'expired') await Promise.all(pools.map((p) => p.destroy()));
   }
 }
