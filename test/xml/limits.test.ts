@@ -110,15 +110,14 @@ describe('xml/limits: the tokenizer limits', () => {
     refusedWith(`<r ${decls(3)}><a ${decls(3, 3)}/><b ${decls(2, 6)}/></r>`, 'XML_LIMIT', 'namespace declarations in the document exceeds XML_MAX_NS_DECLS_TOTAL (7)', limits);
   });
 
-  it('refuses a hostile document quickly, without reading it all', () => {
+  it('refuses a hostile document where the limit is crossed, without reading the rest', () => {
+    // Speed is the benchmarks' business; here, where the reader stopped.
     const big = `<r>${'<i/>'.repeat(2_000_000)}</r>`;
-    let t0 = Date.now();
-    refusedWith(big, 'XML_LIMIT', /XML_MAX_ELEMENTS \(1000000\)/);
-    assert.ok(Date.now() - t0 < 2000, `${Date.now() - t0} ms`);
+    const many = refusedWith(big, 'XML_LIMIT', /XML_MAX_ELEMENTS \(1000000\)/);
+    assert.ok(many.offset < big.length / 2 + 8, `stopped at ${many.offset} of ${big.length}`);
     const wide = `<r ${Array.from({ length: 100000 }, (_, i) => `a${i}="1"`).join(' ')}/>`;
-    t0 = Date.now();
-    refusedWith(wide, 'XML_LIMIT', /XML_MAX_ATTRIBUTES \(256\)/);
-    assert.ok(Date.now() - t0 < 500, `${Date.now() - t0} ms`);
+    const attrs = refusedWith(wide, 'XML_LIMIT', /XML_MAX_ATTRIBUTES \(256\)/);
+    assert.ok(attrs.offset < wide.length / 100, `stopped at ${attrs.offset} of ${wide.length}`);
   });
 });
 
@@ -138,10 +137,8 @@ describe('xml/limits: DTD attacks are refused, never expanded', () => {
 <lolz>&lol9;</lolz>`;
 
   it('billion laughs: refused at the DOCTYPE, at once', () => {
-    const t0 = Date.now();
     const e = refusedWith(billionLaughs, 'XML_DTD', /DTD/);
     assert.equal(e.offset, billionLaughs.indexOf('<!DOCTYPE'));
-    assert.ok(Date.now() - t0 < 50);
   });
 
   it('external entities (SYSTEM and PUBLIC, file and http) and parameter entities: refused', () => {
@@ -226,11 +223,9 @@ describe('json/depth', () => {
     assert.equal(jsonTooDeep(s, 2), s.lastIndexOf('[[1') + 1);
   });
 
-  it('names the limit in its message, and scans a deep body quickly', () => {
+  it('names the limit in its message, and stops a deep body at the limit', () => {
     assert.equal(jsonDepthMessage(128, 130), 'JSON nesting depth exceeds JSON_MAX_DEPTH (128) at offset 130');
     const deep = nest(1_000_000);
-    const t0 = Date.now();
     assert.equal(jsonTooDeep(deep, 128), 128);
-    assert.ok(Date.now() - t0 < 200);
   });
 });
