@@ -248,7 +248,7 @@ interface Closable {
 }
 
 /** A server in front of a demo backend: injects the fault the request asks for, forwards the rest. */
-async function faultyFront(upstreamPort: number, modeOf: (url: string, body: string) => string | undefined, kind: 'soap' | 'json'): Promise<Closable & { port: number }> {
+async function faultyFront(upstreamPort: number, modeOf: (url: string, body: string) => string | undefined): Promise<Closable & { port: number }> {
   const sockets = new Set<import('node:net').Socket>();
   const agent = new http.Agent({ keepAlive: true, maxSockets: 32 });
   const server = http.createServer((req, res) => {
@@ -300,7 +300,6 @@ async function faultyFront(upstreamPort: number, modeOf: (url: string, body: str
     s.on('close', () => sockets.delete(s));
     s.on('error', () => undefined);
   });
-  void kind;
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return {
     port: (server.address() as AddressInfo).port,
@@ -428,9 +427,9 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
     cleanups.push(() => orders.close());
     const inventory = await startInventoryBackend(0);
     cleanups.push(() => inventory.close());
-    const calcFront = await faultyFront(calc.port, (_u, b) => CALC_MODES[/<(?:\w+:)?intA>(\d+)</.exec(b)?.[1] ?? ''], 'soap');
-    const ordersFront = await faultyFront(orders.port, (_u, b) => tokenMode(b), 'soap');
-    const invFront = await faultyFront(inventory.port, (u) => tokenMode(u), 'json');
+    const calcFront = await faultyFront(calc.port, (_u, b) => CALC_MODES[/<(?:\w+:)?intA>(\d+)</.exec(b)?.[1] ?? '']);
+    const ordersFront = await faultyFront(orders.port, (_u, b) => tokenMode(b));
+    const invFront = await faultyFront(inventory.port, (u) => tokenMode(u));
     cleanups.push(() => calcFront.close(), () => ordersFront.close(), () => invFront.close());
     const dir = servicesDir({ calculator: calcFront.port, orders: ordersFront.port, inventory: invFront.port });
     cleanups.push(async () => fs.rmSync(dir, { recursive: true, force: true }));
