@@ -10,6 +10,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import type { Bundle } from '../compile';
 import { xmlLimitsOf, type Config } from '../config';
 import { BridgeError, toProblem } from '../errors/catalogue';
+import { redactValue } from '../log/redact';
 import type { Logger } from '../log';
 import { didYouMean } from '../mapping';
 import { pathSegments } from '../mapping/routes';
@@ -88,7 +89,8 @@ function sendError(deps: AppDeps, req: IncomingMessage, res: ServerResponse, err
     res.destroy();
     return;
   }
-  const body = JSON.stringify(toProblem(problem, f.requestId, req.url));
+  // Secrets never leave in an error body (log/redact.ts): an echoed credential, a WS-Security element in a snippet.
+  const body = JSON.stringify(redactValue(toProblem(problem, f.requestId, req.url)));
   const headers: Record<string, string | number> = { 'content-type': 'application/problem+json', 'content-length': Buffer.byteLength(body), ...problem.extra.headers };
   if (problem.code === 'PAYLOAD_TOO_LARGE') headers.connection = 'close';
   res.writeHead(problem.status, headers);

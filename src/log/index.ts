@@ -1,9 +1,11 @@
 /**
  * Logging: winston, one JSON object per line. A child logger per request carries its
  * requestId (and service/operation once known), so every line of a request can be found.
+ * Every line goes through the secrets redactor (./redact) before it is written.
  */
 import winston from 'winston';
 import { formatDiagnostic, type Diagnostic } from '../compile/diagnostics';
+import { mayHoldSecret, redactRecord } from './redact';
 
 /** Where winston transports read the formatted line (triple-beam's MESSAGE). */
 const MESSAGE = Symbol.for('message');
@@ -29,11 +31,20 @@ export interface LoggerOptions {
 const safeJson = winston.format.json();
 const jsonLine = winston.format((info) => {
   info.timestamp = new Date().toISOString();
+  let line: string;
   try {
-    (info as Record<symbol, unknown>)[MESSAGE] = JSON.stringify(info);
+    line = JSON.stringify(info);
   } catch {
+    // A cycle: redact a copy (cycles cut), then let winston write it.
+    redactRecord(info as Record<string, unknown>);
     return safeJson.transform(info, safeJson.options) as typeof info;
   }
+  // Secrets redaction (log/redact.ts), only for lines that hold a candidate word or a registered secret.
+  if (mayHoldSecret(line)) {
+    redactRecord(info as Record<string, unknown>);
+    line = JSON.stringify(info);
+  }
+  (info as Record<symbol, unknown>)[MESSAGE] = line;
   return info;
 });
 

@@ -13,6 +13,7 @@ import type { SchemaSet } from '../compile/xsd';
 import type { OperationModel, SoapVersion } from '../model/operation';
 import type { HttpMethod, JsonSchema, RouteDescription } from '../model/route';
 import type { ElementDecl } from '../model/xsd';
+import { registerSecret } from '../log/redact';
 import type { UsernameToken } from '../soap/wssecurity';
 import { describeRoute } from './describe';
 import { compileFaultRules, compileSoapFaultRules, type FaultRule, type SoapFaultRule } from './faults';
@@ -223,6 +224,8 @@ export class MappingCompiler {
       const declared = m.faults.flatMap((f) => (f.element ? [f.element.name.local] : []));
       const sec = spec.security !== undefined ? spec.security : this.mapping.security;
       const security = sec ? sec.usernameToken : undefined;
+      // The password came from the environment (${VAR}): never in a log line or an error body.
+      if (security) registerSecret(security.password);
       const policy: OperationPolicy = {
         faultRules: [...compileFaultRules(spec.faults, [...at, 'faults'], declared, { where: this.where, report: this.diags }), ...this.bundleFaults],
         soapFaultRules: [...compileSoapFaultRules(spec.soapFaults), ...this.bundleSoapFaults],

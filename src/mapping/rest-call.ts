@@ -4,6 +4,7 @@
  * reshaping of the JSON request (from the SOAP input) and of the JSON answer (into the SOAP
  * output). Without a `restCall`, the call is the contract's `POST {restBackend}/{operation}`.
  */
+import { isSecretName, registerSecret } from '../log/redact';
 import type { Diagnostics } from '../compile/diagnostics';
 import type { CompiledOperation } from '../compile/operation';
 import { BridgeError } from '../errors/catalogue';
@@ -67,7 +68,14 @@ export function compileRestCall(spec: RestCallSpec | undefined, op: CompiledOper
   const base = (op.restBase ?? '').replace(/\/+$/, '');
   // Lower-cased, so a mapping's `Accept` replaces the default `accept` instead of doubling it.
   const headers: Record<string, string> = {};
-  for (const [k, v] of Object.entries({ ...restHeaders, ...(s.headers ?? {}) })) headers[k.toLowerCase()] = v;
+  for (const [k, v] of Object.entries({ ...restHeaders, ...(s.headers ?? {}) })) {
+    headers[k.toLowerCase()] = v;
+    // A credential header's value (from the environment): never in a log line or error body; `Bearer x` also registers x.
+    if (isSecretName(k)) {
+      registerSecret(v);
+      registerSecret(v.replace(/^\S+\s+/, ''));
+    }
+  }
   const hasBody = method === 'POST' || method === 'PUT' || method === 'PATCH';
   const defaultPath = `/${encodeURIComponent(op.name)}`;
   return {

@@ -7,6 +7,7 @@
 import type { BridgeError } from '../errors/catalogue';
 import { problemType } from '../errors/catalogue';
 import type { SoapVersion } from '../model/operation';
+import { redactText } from '../log/redact';
 import { escapeText } from '../xml/escape';
 import { envelopeNs, SOAP11_ENV, SOAP12_ENV } from './envelope';
 
@@ -22,8 +23,9 @@ export function soapContentType(version: SoapVersion): string {
   return version === '1.1' ? 'text/xml; charset=utf-8' : 'application/soap+xml; charset=utf-8';
 }
 
-/** Text safe for XML whatever it holds (characters XML cannot carry become U+FFFD). */
-function text(s: string): string {
+/** Text safe for XML whatever it holds (characters XML cannot carry become U+FFFD), with secrets redacted (log/redact.ts). */
+function text(raw: string): string {
+  const s = redactText(raw);
   try {
     return escapeText(s);
   } catch {

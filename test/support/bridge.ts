@@ -11,6 +11,7 @@ import { Writable } from 'node:stream';
 import { loadConfig } from '../../src/config';
 import { createLogger } from '../../src/log';
 import { startServer, type RunningBridge } from '../../src/main';
+import { noteOutput } from './secrets';
 
 export interface LogCapture {
   lines: Record<string, unknown>[];
@@ -21,7 +22,12 @@ export function captureLog(): LogCapture {
   const lines: Record<string, unknown>[] = [];
   const stream = new Writable({
     write(chunk: Buffer, _enc, cb) {
-      for (const line of chunk.toString('utf8').split('\n')) if (line.trim()) lines.push(JSON.parse(line) as Record<string, unknown>);
+      for (const line of chunk.toString('utf8').split('\n')) {
+        if (!line.trim()) continue;
+        // Every captured line goes to the secrets guard (test/log/secrets-guard.test.ts).
+        noteOutput('log', line);
+        lines.push(JSON.parse(line) as Record<string, unknown>);
+      }
       cb();
     },
   });
