@@ -4,31 +4,20 @@
  * and SIGINT; bad fixtures stop it at start-up with file:line:col lines and exit 2.
  */
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, describe, it } from 'mocha';
 import { compileFixture, decodeEnvelope, ROOT } from '../support/compile';
 import { freePort, request, tempDir } from '../support/bridge';
+import { CLI, spawnCli, type CliChild } from '../support/child';
 import { requestHeaders } from '../../src/soap/envelope';
 
-const CLI = path.join(ROOT, 'dist', 'src', 'cli.js');
 
-interface Child {
-  proc: ChildProcess;
-  stdout: string[];
-  stderr: string[];
-  exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
+type Child = CliChild;
 
 function start(args: string[]): Child {
-  const proc = spawn(process.execPath, [CLI, 'mock', ...args], { cwd: ROOT, env: { PATH: process.env.PATH, LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] });
-  const stdout: string[] = [];
-  const stderr: string[] = [];
-  proc.stdout!.setEncoding('utf8').on('data', (c: string) => stdout.push(c));
-  proc.stderr!.setEncoding('utf8').on('data', (c: string) => stderr.push(c));
-  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => proc.once('exit', (code, signal) => resolve({ code, signal })));
-  return { proc, stdout, stderr, exit };
+  return spawnCli(['mock', ...args]);
 }
 
 /** Waits (bounded) for the "mock listening" line and returns its fields. */

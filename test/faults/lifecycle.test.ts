@@ -5,7 +5,6 @@
  * 0; a request that outlives the grace period is cut and the process still exits 0 in bounded time.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -13,34 +12,19 @@ import net from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it } from 'mocha';
 import { installProcessGuards } from '../../src/main';
+import { spawnCli, type CliChild } from '../support/child';
 import { createLogger } from '../../src/log';
 import { captureLog, freePort, postJson, request, startHttp, tempDir, writeBundle } from '../support/bridge';
 import { ROOT } from '../support/compile';
 
-const CLI = path.join(ROOT, 'dist', 'src', 'cli.js');
 const SOAP11 = 'http://schemas.xmlsoap.org/soap/envelope/';
 const ADD_OK = `<?xml version="1.0"?><soap:Envelope xmlns:soap="${SOAP11}" xmlns:tns="urn:soap-bridge:demo:calculator"><soap:Body><tns:AddResponse><tns:AddResult>5</tns:AddResult></tns:AddResponse></soap:Body></soap:Envelope>`;
 const SLOW_MS = 1500;
 
-interface Child {
-  proc: ChildProcess;
-  stdout: string[];
-  stderr: string[];
-  exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
+type Child = CliChild;
 
 function serve(cwd: string, services: string, port: number, env: Record<string, string>, nodeArgs: string[] = []): Child {
-  const proc = spawn(process.execPath, [...nodeArgs, CLI, 'serve', '--services', services, '--port', String(port), '--host', '127.0.0.1', '--no-watch'], {
-    cwd,
-    env: { PATH: process.env.PATH, LOG_LEVEL: 'info', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const stdout: string[] = [];
-  const stderr: string[] = [];
-  proc.stdout!.setEncoding('utf8').on('data', (c: string) => stdout.push(c));
-  proc.stderr!.setEncoding('utf8').on('data', (c: string) => stderr.push(c));
-  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => proc.once('exit', (code, signal) => resolve({ code, signal })));
-  return { proc, stdout, stderr, exit };
+  return spawnCli(['serve', '--services', services, '--port', String(port), '--host', '127.0.0.1', '--no-watch'], { cwd, env, nodeArgs });
 }
 
 /** Waits (bounded) for a log line with the given message. */
