@@ -57,6 +57,8 @@ interface RequestFacts {
   service?: string;
   operation?: string;
   backendMs?: number;
+  /** Who the caller proved to be (API key id, JWT subject, WS-Security user name), once authenticated. */
+  principal?: string;
 }
 
 const FACTS = Symbol('soap-bridge.facts');
