@@ -6,6 +6,7 @@ import cluster from 'node:cluster';
 import path from 'node:path';
 import { Command, Option } from 'commander';
 import dotenv from 'dotenv';
+import { hashKey } from './auth/hash-key';
 import { compileServices, compileWsdlFile, type Bundle, type BundleResult } from './compile';
 import { initLibxmlFor } from './compile/libxml';
 import { formatDiagnostic, type Diagnostic } from './compile/diagnostics';
@@ -312,6 +313,14 @@ export function buildProgram(): Command {
     .addOption(new Option('--log-level <level>', 'log level (env LOG_LEVEL, default info)'))
     .action(async (file: string, flags: MockFlags) => {
       await mock(file, flags);
+    });
+
+  program
+    .command('hash-key')
+    .description('print the hex SHA-256 of an API key read from standard input, for auth.apiKeys in mapping.yaml')
+    .option('--new', 'make a random key and print it with its hash')
+    .action(async (flags: { new?: boolean }) => {
+      process.exitCode = await hashKey(flags, { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr });
     });
 
   return program;

@@ -21,6 +21,7 @@ import { WsdlCompiler } from './wsdl';
 import { SchemaSet } from './xsd';
 import { emptyMapping, loadMapping, type Mapping } from '../mapping';
 import { MappingCompiler, type ApiRoute } from '../mapping/compile';
+import { BundleAuth } from '../auth/bundle';
 import type { Router } from '../mapping/routes';
 import type { OperationModel, SoapVersion } from '../model/operation';
 import type { RouteDescription } from '../model/route';
@@ -223,9 +224,11 @@ function compile(src: BundleSource, options: CompileOptions): BundleResult {
       diags.error(docs.wsdls[0].node.pos, disabled ? 'no operation of the WSDL could be compiled (see the warnings above for each)' : 'the SOAP bindings of the WSDL define no operation');
     }
     if (diags.hasErrors) return fail();
-    const { router, routes } = mc.finish(all, operations, bundleAjv, schema, codec, name, restFacade, soapFacade);
+    // REST facade authentication (auth:); its key files belong to the bundle (hot reload, hash).
+    const auth = new BundleAuth(mapping, loaded.where, src.dir, name, diags);
+    const { router, routes } = mc.finish(all, operations, bundleAjv, schema, codec, name, restFacade, soapFacade, auth);
     if (diags.hasErrors) return fail();
-    const files = [...docs.files];
+    const files = [...docs.files, ...auth.files];
     if (loaded.file) files.push(loaded.file);
     return {
       bundle: { name, dir: src.dir, wsdlFile, files, unusable: [...docs.unusable.keys()], mapping, operations, models, restFacade, soapFacade, soapOperations, contract: new PublishedContract(docs), schema, routes, router, strict },

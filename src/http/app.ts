@@ -267,6 +267,8 @@ async function handleRoute(deps: AppDeps, req: IncomingMessage, res: ServerRespo
   }
   const route = match.found;
   f.operation = route.op.name;
+  // Authentication (mapping `auth:`) before the body is read: a refused caller costs no parsing.
+  if (route.auth) f.principal = await route.auth.authenticate(req.headers);
   let body: unknown;
   if (route.acceptsBody) {
     checkJsonContentType(req.headers['content-type']);
@@ -377,6 +379,7 @@ export function createRequestListener(deps: AppDeps): (req: IncomingMessage, res
       };
       if (f.service !== undefined) entry.service = f.service;
       if (f.operation !== undefined) entry.operation = f.operation;
+      if (f.principal !== undefined) entry.principal = f.principal;
       if (f.backendMs !== undefined) entry.backendMs = Math.round(f.backendMs * 100) / 100;
       if (!res.writableFinished) entry.aborted = true;
       logger.info('access', entry);

@@ -13,6 +13,8 @@ import type { SchemaSet } from '../compile/xsd';
 import type { OperationModel, SoapVersion } from '../model/operation';
 import type { HttpMethod, JsonSchema, RouteDescription } from '../model/route';
 import type { ElementDecl } from '../model/xsd';
+import type { Authenticator } from '../auth';
+import type { BundleAuth } from '../auth/bundle';
 import { registerSecret } from '../log/redact';
 import type { UsernameToken } from '../soap/wssecurity';
 import { describeRoute } from './describe';
@@ -33,6 +35,8 @@ export interface ApiRoute {
   response: Transform;
   /** Whether the route reads a JSON body. */
   acceptsBody: boolean;
+  /** Who may call it (checked before the body is read); false: public by `auth: false`; undefined: no auth configured. */
+  auth?: Authenticator | false;
 }
 
 /** What compileOperation needs from the mapping for one operation of one binding. */
@@ -194,7 +198,7 @@ export class MappingCompiler {
   }
 
   /** Policies of every compiled operation, and the REST facade's routes. */
-  finish(all: CompiledOperation[], rest: Map<string, CompiledOperation>, ajv: () => Ajv2020, doc: JsonSchema, codec: Codecs, service: string, restFacade: boolean, soapFacade: boolean): { router: Router<ApiRoute>; routes: RouteDescription[] } {
+  finish(all: CompiledOperation[], rest: Map<string, CompiledOperation>, ajv: () => Ajv2020, doc: JsonSchema, codec: Codecs, service: string, restFacade: boolean, soapFacade: boolean, auth?: BundleAuth): { router: Router<ApiRoute>; routes: RouteDescription[] } {
     const view = new SchemaView(doc);
     const check = this.checker(ajv, view);
     this.bundleFaults = compileFaultRules(this.mapping.faults, ['faults'], undefined, { where: this.where, report: this.diags });
@@ -241,10 +245,10 @@ export class MappingCompiler {
       if (!soapFacade && spec.restCall) this.diags.warn(this.where([...at, 'restCall'], true), `${formatPath([...at, 'restCall'])} has no effect: the service has no SOAP facade (no restBackend)`);
       op.policy = policy;
     }
-    return this.routes(rest, view, check, service, restFacade);
+    return this.routes(rest, view, check, service, restFacade, auth);
   }
 
-  private routes(rest: Map<string, CompiledOperation>, view: SchemaView, check: TransformContext['check'], service: string, restFacade: boolean): { router: Router<ApiRoute>; routes: RouteDescription[] } {
+  private routes(rest: Map<string, CompiledOperation>, view: SchemaView, check: TransformContext['check'], service: string, restFacade: boolean, auth?: BundleAuth): { router: Router<ApiRoute>; routes: RouteDescription[] } {
     const router = new Router<ApiRoute>();
     const descriptions: RouteDescription[] = [];
     const taken = new Map<string, string>();
@@ -279,7 +283,7 @@ export class MappingCompiler {
       const response = op.outputDef
         ? compileTransform(spec.response, this.transformContext(view, check, [...at, 'response'], { label: 'response', defaultBody: true, inSchema: view.def(op.outputDef), inName: `${name}'s SOAP output` }))
         : identityTransform();
-      custom.push({ template, route: { op, isDefault: false, method: template.method, request, response, acceptsBody: request.keepBody || request.bodySources } });
+      custom.push({ template, route: { op, isDefault: false, method: template.method, request, response, acceptsBody: request.keepBody || request.bodySources, auth: auth?.forOperation(name) } });
     }
     if (!restFacade) {
       for (const name of Object.keys(this.mapping.operations ?? {})) {
@@ -292,7 +296,7 @@ export class MappingCompiler {
       for (const [name, op] of rest) {
         const template = parseRoute(`POST /${encodeURIComponent(name)}`);
         if (taken.has(routeShape(template))) continue;
-        const route: ApiRoute = { op, isDefault: true, method: 'POST', request: identityTransform(), response: identityTransform(), acceptsBody: true };
+        const route: ApiRoute = { op, isDefault: true, method: 'POST', request: identityTransform(), response: identityTransform(), acceptsBody: true, auth: auth?.forOperation(name) };
         router.add(template, route);
         descriptions.push(describeRoute(route, template, service, view));
       }

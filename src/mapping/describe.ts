@@ -143,5 +143,6 @@ export function describeRoute(route: ApiRoute, template: RouteTemplate, service:
     response: response(view, route),
     faultStatuses: route.op.policy.faultRules.map((r) => r.problem),
     description: route.op.model.documentation,
+    auth: route.auth === false ? false : route.auth?.description,
   };
 }

@@ -10,6 +10,7 @@ import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Docume
 import type { Diagnostics } from '../compile/diagnostics';
 import type { SourcePos } from '../model/xsd';
 import type { HttpMethod } from '../model/route';
+import type { AuthSetting } from '../auth';
 import { knownKeys, MAPPING_SCHEMA } from './schema';
 
 /** A field's value in `fields:` maps: a source string, `{from, default}` or `{const}`. */
@@ -82,6 +83,8 @@ export interface OperationMapping {
   soapBackend?: string;
   restBackend?: string;
   restCall?: RestCallSpec;
+  /** REST facade authentication of this operation: replaces the bundle's; false: public. */
+  auth?: AuthSetting;
 }
 
 /** The circuit breaker of the bundle's backends; false turns it off. */
@@ -107,6 +110,8 @@ export interface Mapping {
   faults?: FaultRuleSpec[];
   soapFaults?: SoapFaultRuleSpec[];
   restHeaders?: Record<string, string>;
+  /** REST facade authentication (API keys, JWT) of every operation. */
+  auth?: AuthSetting;
   operations?: Record<string, OperationMapping>;
 }
 

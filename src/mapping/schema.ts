@@ -4,6 +4,8 @@
  * loader prints when a value has the wrong type. docs/mapping.md documents each key.
  */
 
+import { AUTH_SCHEMA } from '../auth/schema';
+
 const URL = { type: 'string', pattern: '^https?://', 'x-expect': 'an http:// or https:// URL' } as const;
 const TIMEOUT = { type: 'integer', minimum: 1, maximum: 3_600_000, 'x-expect': 'a timeout in milliseconds (an integer)' } as const;
 const SOAP_VERSION = { enum: ['1.1', '1.2'], 'x-expect': 'SOAP version "1.1" or "1.2" (quoted)' } as const;
@@ -184,6 +186,7 @@ const OPERATION = {
     soapBackend: URL,
     restBackend: URL,
     restCall: REST_CALL,
+    auth: AUTH_SCHEMA,
   },
 } as const;
 
@@ -215,6 +218,7 @@ export const MAPPING_SCHEMA = {
     faults: OPERATION.properties.faults,
     soapFaults: OPERATION.properties.soapFaults,
     restHeaders: HEADER_MAP,
+    auth: AUTH_SCHEMA,
     operations: { type: 'object', 'x-expect': 'a map of WSDL operation name: settings', additionalProperties: OPERATION },
   },
 } as const;

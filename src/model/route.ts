@@ -4,6 +4,8 @@
  * mapping; read by the OpenAPI generator. Schemas refer to the bundle's JSON Schema document
  * by absolute `$ref` (`{bundle.schema.$id}#/$defs/Name`).
  */
+import type { AuthDescription } from '../auth/verify';
+
 export type JsonSchema = Record<string, unknown>;
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -33,4 +35,6 @@ export interface RouteDescription {
   faultStatuses: { status: number; type?: string; title?: string }[];
   /** From the WSDL's documentation of the operation. */
   description?: string;
+  /** Who may call the route (mapping `auth:`); false: public by `auth: false`; undefined: no auth configured. */
+  auth?: AuthDescription | false;
 }

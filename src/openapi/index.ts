@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Bundle } from '../compile';
 import type { JsonSchema, RouteDescription, RouteParam } from '../model/route';
+import { applyAuth } from '../auth/openapi';
 import { BundleExamples } from './examples';
 import { ERROR_SCHEMAS, errorResponses, REQUEST_ID, REQUEST_ID_HEADER, REQUEST_ID_PARAMETER, standardResponses } from './problem';
 import { ComponentSchemas } from './schemas';
@@ -83,6 +84,8 @@ class Generator {
   readonly tags: { name: string; description?: string }[] = [];
   readonly omitted: OmittedExample[] = [];
   readonly warnings: string[] = [];
+  /** components.securitySchemes of the routes with `auth:`. */
+  readonly securitySchemes: Record<string, unknown> = {};
   operations = 0;
 
   addBundle(bundle: Bundle): void {
@@ -124,6 +127,7 @@ class Generator {
       responses['200'] = { description: 'The output of the operation, as JSON.', headers, content: { 'application/json': media } };
     } else responses['204'] = { description: 'The operation is one-way: no output.', headers };
     op.responses = { ...responses, ...errorResponses(route.faultStatuses) };
+    applyAuth(op, route.auth, this.securitySchemes);
     item[method] = op;
     this.operations++;
   }
@@ -174,6 +178,7 @@ class Generator {
       components.parameters = { [REQUEST_ID]: REQUEST_ID_PARAMETER };
       components.headers = { [REQUEST_ID]: REQUEST_ID_HEADER };
     }
+    if (Object.keys(this.securitySchemes).length > 0) components.securitySchemes = this.securitySchemes;
     doc.components = components;
     return doc;
   }
