@@ -89,6 +89,10 @@ function readKeyFile(ctx: AuthCompileContext, name: string, at: MappingPath): { 
 
 function compileJwt(spec: JwtSpec, at: MappingPath, ctx: AuthCompileContext): JwtSettings | undefined {
   const before = ctx.diags.errors.length;
+  if (spec.secret === undefined && spec.publicKey === undefined && spec.jwks === undefined) {
+    ctx.diags.error(ctx.where(at), `${formatPath(at)}: give at least one of \`secret\`, \`publicKey\` or \`jwks\` to verify signatures with`);
+    return undefined;
+  }
   const usable = new Set<JwtAlgorithm>();
   let secret: Uint8Array | undefined;
   if (spec.secret !== undefined) {
@@ -179,6 +183,10 @@ function parseJwks(text: string, name: string, at: MappingPath, ctx: AuthCompile
 export function compileAuth(spec: AuthSpec | false, at: MappingPath, ctx: AuthCompileContext): Authenticator | undefined {
   if (spec === false) return undefined;
   const before = ctx.diags.errors.length;
+  if (!spec.apiKeys && !spec.jwt) {
+    ctx.diags.error(ctx.where(at), `${formatPath(at)}: give at least one of \`apiKeys\` or \`jwt\` (or false for a public operation)`);
+    return undefined;
+  }
   let apiKeys: { header: string; keys: { id: string; hash: Buffer }[] } | undefined;
   if (spec.apiKeys) {
     const keys: { id: string; hash: Buffer }[] = [];

@@ -67,8 +67,11 @@ function iso(seconds: unknown): string {
 function scopesOf(payload: JWTPayload): Set<string> {
   const out = new Set<string>();
   const add = (v: unknown): void => {
-    if (typeof v === 'string') for (const s of v.split(' ')) if (s) out.add(s);
-    else if (Array.isArray(v)) for (const s of v) if (typeof s === 'string') out.add(s);
+    if (typeof v === 'string') {
+      for (const s of v.split(' ')) if (s) out.add(s);
+    } else if (Array.isArray(v)) {
+      for (const s of v) if (typeof s === 'string') out.add(s);
+    }
   };
   add(payload.scope);
   add(payload.scp);
