@@ -169,8 +169,9 @@ export class Authenticator {
       const missing = s.scopes.filter((x) => !have.has(x));
       if (missing.length > 0) return { method: 'jwt', error: 'insufficient_scope', description: 'The token lacks a required scope', detail: `the token lacks the scope${missing.length > 1 ? 's' : ''} ${missing.join(', ')} (required: ${s.scopes.join(' ')})` };
     }
-    const principal = typeof payload.sub === 'string' && payload.sub ? payload.sub : typeof payload.azp === 'string' ? payload.azp : typeof payload.client_id === 'string' ? payload.client_id : 'jwt';
-    return principal;
+    const principal = typeof payload.sub === 'string' && payload.sub ? payload.sub : typeof payload.azp === 'string' && payload.azp ? payload.azp : typeof payload.client_id === 'string' && payload.client_id ? payload.client_id : 'jwt';
+    // For the access line: bounded, control characters replaced.
+    return principal.slice(0, 200).replace(/[\x00-\x1f\x7f]/g, '?');
   }
 
   private keyFor(header: ProtectedHeader, s: JwtSettings): Uint8Array | KeyObject | ReturnType<ReturnType<Jose['createLocalJWKSet']>> {

@@ -167,7 +167,7 @@ class Generator {
       openapi: '3.1.0',
       info: { title: 'soap-bridge REST facade', version: VERSION, description: DESCRIPTION },
       servers: serversFor(options.serverUrl),
-      // The bridge itself asks callers for no credentials (the mapping holds the backends').
+      // No document-wide requirement: operations with `auth:` in their mapping carry their own `security`.
       security: [],
       ...(this.tags.length ? { tags: this.tags } : {}),
       paths: this.paths,
