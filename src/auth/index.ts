@@ -4,7 +4,7 @@
  * mapping's settings into an Authenticator at load time, reading the key files and reporting
  * every problem at its YAML position; verify.ts does the per-request work.
  */
-import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
+import { createPublicKey, createSecretKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Diagnostics } from '../compile/diagnostics';
@@ -94,12 +94,14 @@ function compileJwt(spec: JwtSpec, at: MappingPath, ctx: AuthCompileContext): Jw
     return undefined;
   }
   const usable = new Set<JwtAlgorithm>();
-  let secret: Uint8Array | undefined;
+  let secret: KeyObject | undefined;
   if (spec.secret !== undefined) {
     // From the environment (${VAR}): never in a log line or an error body.
     registerSecret(spec.secret);
-    secret = new TextEncoder().encode(spec.secret);
-    if (secret.length < 32) ctx.diags.warn(ctx.where([...at, 'secret']), `${formatPath([...at, 'secret'])}: the secret has ${secret.length} bytes; HS256 wants 32 or more (RFC 7518 §3.2)`);
+    const bytes = Buffer.from(spec.secret, 'utf8');
+    // A KeyObject: jose turns it into a WebCrypto key once and keeps that (a Uint8Array is imported per token).
+    secret = createSecretKey(bytes);
+    if (bytes.length < 32) ctx.diags.warn(ctx.where([...at, 'secret']), `${formatPath([...at, 'secret'])}: the secret has ${bytes.length} bytes; HS256 wants 32 or more (RFC 7518 §3.2)`);
     for (const a of HMAC) usable.add(a);
   }
   let publicKey: KeyObject | undefined;

@@ -23,7 +23,7 @@ function jose(): Jose {
 }
 
 export interface JwtSettings {
-  secret?: Uint8Array;
+  secret?: KeyObject;
   publicKey?: KeyObject;
   jwks?: { keys: Record<string, unknown>[] };
   algorithms: JwtAlgorithm[];
@@ -174,7 +174,7 @@ export class Authenticator {
     return principal.slice(0, 200).replace(/[\x00-\x1f\x7f]/g, '?');
   }
 
-  private keyFor(header: ProtectedHeader, s: JwtSettings): Uint8Array | KeyObject | ReturnType<ReturnType<Jose['createLocalJWKSet']>> {
+  private keyFor(header: ProtectedHeader, s: JwtSettings): KeyObject | ReturnType<ReturnType<Jose['createLocalJWKSet']>> {
     const alg = header.alg ?? '';
     if (alg.startsWith('HS')) {
       if (!s.secret) throw new KeyChoiceError(`no secret is configured for ${alg}`);
