@@ -15,6 +15,7 @@ import type { FaultRule, SoapFaultRule } from '../mapping/faults';
 import type { HeaderBlock } from '../mapping/headers';
 import type { RestCall } from '../mapping/rest-call';
 import type { UsernameToken } from '../soap/wssecurity';
+import type { OutboundTls } from '../tls/outbound';
 import type { MessageShape, OperationModel, SoapVersion } from '../model/operation';
 import type { ElementDecl, Particle, XsdType } from '../model/xsd';
 import { clark } from '../model/xsd';
@@ -51,6 +52,8 @@ export interface CompiledOperation {
   readonly idempotent: boolean;
   /** The bundle's circuit breaker; undefined: the global one. */
   readonly circuitBreaker: CircuitBreakerSpec | undefined;
+  /** Outbound TLS of its backend (mapping key `tls`). */
+  readonly tls: OutboundTls | undefined;
   /** Expanded name of the first element of the input Body ('' for an empty Body): how SOAP requests find the operation. */
   readonly dispatchKey: string;
   /** `$defs` names of the input and output types in the bundle's JSON Schema document. */
@@ -231,6 +234,7 @@ export function compileOperation(m: OperationModel, defs: { input: string; outpu
     connectTimeoutMs: settings.connectTimeoutMs,
     idempotent: settings.idempotent,
     circuitBreaker: settings.circuitBreaker,
+    tls: settings.tls,
     policy: { faultRules: [], soapFaultRules: [], headers: [] },
     dispatchKey: dispatchKeyOf(m.input),
     inputDef: defs.input,

@@ -4,6 +4,7 @@
  * and the call the SOAP facade makes to the JSON service. Everything is checked here, at load
  * time, and reported at the YAML position it is about; requests get compiled closures only.
  */
+import path from 'node:path';
 import type Ajv2020 from 'ajv/dist/2020';
 import { violationsOf } from '../compile/ajv';
 import type { Diagnostics } from '../compile/diagnostics';
@@ -14,6 +15,7 @@ import type { OperationModel, SoapVersion } from '../model/operation';
 import type { HttpMethod, JsonSchema, RouteDescription } from '../model/route';
 import type { ElementDecl } from '../model/xsd';
 import { registerSecret } from '../log/redact';
+import { compileTls, isPlainHttp, type OutboundTls, type TlsSpec } from '../tls/outbound';
 import type { UsernameToken } from '../soap/wssecurity';
 import { describeRoute } from './describe';
 import { compileFaultRules, compileSoapFaultRules, type FaultRule, type SoapFaultRule } from './faults';
@@ -46,6 +48,8 @@ export interface OperationSettings {
   circuitBreaker: CircuitBreakerSpec | undefined;
   /** Global elements of the SOAP headers this operation sends (their namespaces go on the Envelope). */
   headerElements: ElementDecl[];
+  /** Outbound TLS of its backend (mapping key `tls`). */
+  tls: OutboundTls | undefined;
 }
 
 interface PreparedHeader {
@@ -63,6 +67,11 @@ export class MappingCompiler {
   private readonly headers = new Map<SoapHeaderSpec, PreparedHeader>();
   private bundleFaults: FaultRule[] = [];
   private bundleSoapFaults: SoapFaultRule[] = [];
+  private readonly tlsCompiled = new Map<TlsSpec, OutboundTls | undefined>();
+  private readonly tlsPlainWarned = new Set<TlsSpec>();
+  /** Files the mapping refers to (TLS certificates and keys): hashed and watched with the bundle. */
+  readonly extraFiles: string[] = [];
+  private readonly file: string | undefined;
 
   constructor(
     loaded: LoadedMapping,
@@ -73,6 +82,25 @@ export class MappingCompiler {
   ) {
     this.mapping = loaded.mapping;
     this.where = loaded.where;
+    this.file = loaded.file;
+  }
+
+  /** The `tls` of an operation (its own, else the service's), compiled once per map. */
+  private tlsFor(name: string, urls: (string | undefined)[]): OutboundTls | undefined {
+    const own = this.op(name).tls;
+    const spec = own ?? this.mapping.tls;
+    if (!spec) return undefined;
+    const at: MappingPath = own ? ['operations', name, 'tls'] : ['tls'];
+    if (!this.tlsCompiled.has(spec)) {
+      const dir = this.file ? path.dirname(this.file) : process.cwd();
+      this.tlsCompiled.set(spec, compileTls(spec, at, { dir, where: this.where, diags: this.diags, files: this.extraFiles }));
+    }
+    const used = urls.filter((u): u is string => u !== undefined);
+    if (used.length > 0 && used.every(isPlainHttp) && !this.tlsPlainWarned.has(spec)) {
+      this.tlsPlainWarned.add(spec);
+      this.diags.warn(this.where(at, true), `${formatPath(at)} has no effect on ${name}: its backend ${used.join(' and ')} is http://, not https://`);
+    }
+    return this.tlsCompiled.get(spec);
   }
 
   private op(name: string): OperationMapping {
@@ -168,14 +196,17 @@ export class MappingCompiler {
       const h = this.headers.get(s);
       return h ? [h.decl] : [];
     });
+    const endpoint = op.soapBackend ?? this.mapping.soapBackend ?? (this.mapping.restBackend ? undefined : m.address);
+    const restBase = op.restBackend ?? this.mapping.restBackend;
     return {
-      endpoint: op.soapBackend ?? this.mapping.soapBackend ?? (this.mapping.restBackend ? undefined : m.address),
-      restBase: op.restBackend ?? this.mapping.restBackend,
+      endpoint,
+      restBase,
       timeoutMs: op.timeoutMs ?? this.mapping.timeoutMs,
       connectTimeoutMs: op.connectTimeoutMs ?? this.mapping.connectTimeoutMs,
       idempotent: op.idempotent ?? this.mapping.idempotent ?? false,
       circuitBreaker: this.mapping.circuitBreaker,
       headerElements,
+      tls: this.tlsFor(m.name, [endpoint, restBase]),
     };
   }
 

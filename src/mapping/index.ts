@@ -10,6 +10,7 @@ import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Docume
 import type { Diagnostics } from '../compile/diagnostics';
 import type { SourcePos } from '../model/xsd';
 import type { HttpMethod } from '../model/route';
+import type { TlsSpec } from '../tls/outbound';
 import { knownKeys, MAPPING_SCHEMA } from './schema';
 
 /** A field's value in `fields:` maps: a source string, `{from, default}` or `{const}`. */
@@ -82,6 +83,8 @@ export interface OperationMapping {
   soapBackend?: string;
   restBackend?: string;
   restCall?: RestCallSpec;
+  /** Outbound TLS of this operation's backend; replaces the service's `tls`. */
+  tls?: TlsSpec;
 }
 
 /** The circuit breaker of the bundle's backends; false turns it off. */
@@ -107,6 +110,8 @@ export interface Mapping {
   faults?: FaultRuleSpec[];
   soapFaults?: SoapFaultRuleSpec[];
   restHeaders?: Record<string, string>;
+  /** Outbound TLS of the bundle's https:// backends. */
+  tls?: TlsSpec;
   operations?: Record<string, OperationMapping>;
 }
 

@@ -164,6 +164,30 @@ const CIRCUIT_BREAKER = {
   },
 } as const;
 
+const PEM_FILE = { type: 'string', minLength: 1, 'x-expect': 'a PEM file name, relative to the bundle folder' } as const;
+
+/** Outbound TLS of https:// backends (src/tls/outbound.ts checks the files). */
+const TLS = {
+  type: 'object',
+  additionalProperties: false,
+  'x-expect': 'a map with ca, cert, key, passphrase, servername, minVersion',
+  properties: {
+    ca: {
+      type: ['string', 'array'],
+      minLength: 1,
+      minItems: 1,
+      items: PEM_FILE,
+      'x-expect': 'a PEM file of CA certificates, or a list of them (relative to the bundle folder)',
+    },
+    systemCa: { type: 'boolean', 'x-expect': "true (trust Node's built-in roots as well as ca) or false (only ca, the default)" },
+    cert: { ...PEM_FILE, 'x-expect': 'a PEM file of the client certificate (and its chain), relative to the bundle folder' },
+    key: { ...PEM_FILE, 'x-expect': "a PEM file of the client certificate's private key, relative to the bundle folder" },
+    passphrase: { type: 'string', 'x-expect': 'the passphrase of an encrypted key, from the environment: ${VAR}' },
+    servername: { type: 'string', pattern: '^[A-Za-z0-9*]([A-Za-z0-9.*-]*[A-Za-z0-9])?$', 'x-expect': 'a host name (SNI, and the name checked in the certificate)' },
+    minVersion: { enum: ['TLSv1.2', 'TLSv1.3'], 'x-expect': 'TLSv1.2 or TLSv1.3' },
+  },
+} as const;
+
 const OPERATION = {
   type: 'object',
   additionalProperties: false,
@@ -184,6 +208,7 @@ const OPERATION = {
     soapBackend: URL,
     restBackend: URL,
     restCall: REST_CALL,
+    tls: TLS,
   },
 } as const;
 
@@ -215,6 +240,7 @@ export const MAPPING_SCHEMA = {
     faults: OPERATION.properties.faults,
     soapFaults: OPERATION.properties.soapFaults,
     restHeaders: HEADER_MAP,
+    tls: TLS,
     operations: { type: 'object', 'x-expect': 'a map of WSDL operation name: settings', additionalProperties: OPERATION },
   },
 } as const;
