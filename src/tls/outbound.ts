@@ -160,7 +160,10 @@ export function compileTls(spec: TlsSpec, at: At, ctx: TlsCompileContext): Outbo
     const certs = certText === undefined ? undefined : certificates(certText, spec.cert);
     if (typeof certs === 'string') diags.error(where([...at, 'cert']), `${label([...at, 'cert'])}: ${certs}`);
     const key = keyText === undefined ? undefined : privateKey(keyText, spec.key, spec.passphrase);
-    if (typeof key === 'string') diags.error(where([...at, spec.passphrase !== undefined && key.endsWith('wrong passphrase') ? 'passphrase' : 'key']), `${label([...at, 'key'])}: ${key}`);
+    if (typeof key === 'string') {
+      const kat = [...at, spec.passphrase !== undefined && key.endsWith('wrong passphrase') ? 'passphrase' : 'key'];
+      diags.error(where(kat), `${label(kat)}: ${key}`);
+    }
     if (Array.isArray(certs) && key instanceof crypto.KeyObject) {
       const leaf = certs[0];
       if (!leaf.checkPrivateKey(key)) {

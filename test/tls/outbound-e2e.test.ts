@@ -140,6 +140,14 @@ describe('outbound TLS (mTLS) to backends', function () {
         'mapping.yaml': `name: ${name}\nrestBackend: https://127.0.0.1:${main.port}/${prefix}/inventory\ntls:\n  ca: ${abs(pki.files.ca)}\n  cert: ${abs(cert)}\n  key: ${abs(key)}\n`,
       });
     }
+    // Hot reload: certificates inside the bundle folder, replaced by a test.
+    writeBundle(services, 'inv-hot', {
+      'inventory.wsdl': INV_WSDL,
+      'inventory-types.xsd': INV_XSD,
+      'mapping.yaml': `name: inv-hot\nrestBackend: https://127.0.0.1:${main.port}/a/inventory\ntls:\n  ca: ${abs(pki.files.ca)}\n  cert: client.pem\n  key: client.key\n`,
+      'client.pem': pem(pki.files.client1),
+      'client.key': pem(pki.files.client1Key),
+    });
     bridge = await startBridge(services, { SB_TEST_TLS_PASSPHRASE: TEST_SECRETS.tlsPassphrase });
   });
 
@@ -226,6 +234,29 @@ describe('outbound TLS (mTLS) to backends', function () {
     const metrics = await request(`${bridge!.url}/metrics`);
     const lines = metrics.text.split('\n').filter((l) => l.startsWith(`soap_bridge_backend_calls_in_flight{backend="https://127.0.0.1:${main.port}"}`));
     assert.equal(lines.length, 1, metrics.text);
+  });
+
+  it('hot reload: a replaced client certificate is used by the next call', async () => {
+    const call = async (): Promise<string | undefined> => {
+      main.seen.length = 0;
+      const r = await request(`${bridge!.url}/soap/inv-hot`, { method: 'POST', headers: { 'content-type': 'text/xml; charset=utf-8', soapaction: `"${INV}#CheckStock"` }, body: soapCheckStock('BOK-1001') });
+      assert.equal(r.status, 200, r.text);
+      return main.seen[0]?.cn;
+    };
+    assert.equal(await call(), 'client-one');
+    const mark = bridge!.log.lines.length;
+    const dir = path.join(tmp.dir, 'services', 'inv-hot');
+    // Atomic saves, key and certificate together.
+    for (const [name, from] of [['client.key', pki.files.client2Key], ['client.pem', pki.files.client2]]) {
+      fs.copyFileSync(path.join(pki.dir, from), path.join(dir, `${name}.tmp`));
+      fs.renameSync(path.join(dir, `${name}.tmp`), path.join(dir, name));
+    }
+    const end = Date.now() + 15000;
+    while (!bridge!.log.lines.slice(mark).some((l) => l.message === 'service reloaded' && l.service === 'inv-hot')) {
+      if (Date.now() > end) throw new Error(`no reload of inv-hot within 15 s: ${JSON.stringify(bridge!.log.lines.slice(mark))}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.equal(await call(), 'client-two');
   });
 
   it('TLS failures count as breaker failures of the origin', async () => {
