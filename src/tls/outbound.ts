@@ -7,6 +7,7 @@
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import tls from 'node:tls';
 import type { Diagnostics } from '../compile/diagnostics';
@@ -30,11 +31,24 @@ export interface TlsSpec {
   minVersion?: 'TLSv1.2' | 'TLSv1.3';
 }
 
-/** What the transport needs: tls.connect options and an identity for the pool key. */
-export interface OutboundTls {
-  /** Short sha256 over the settings and the files' contents. */
-  readonly id: string;
-  readonly connect: tls.ConnectionOptions;
+/**
+ * What the transport needs: tls.connect options and an identity for the pool key. The options
+ * hold the decrypted private key: JSON and util.inspect show the identity only.
+ */
+export class OutboundTls {
+  constructor(
+    /** Short sha256 over the settings and the files' contents. */
+    readonly id: string,
+    readonly connect: tls.ConnectionOptions,
+  ) {}
+
+  toJSON(): { id: string } {
+    return { id: this.id };
+  }
+
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return `OutboundTls(${this.id})`;
+  }
 }
 
 /** Client certificates that expire within this many days get a warning. */
@@ -186,7 +200,9 @@ export function compileTls(spec: TlsSpec, at: At, ctx: TlsCompileContext): Outbo
     diags.warn(where([...at, 'passphrase'], true), `${label([...at, 'passphrase'])} has no effect without tls.key`);
   }
 
-  if (spec.servername !== undefined) {
+  if (spec.servername !== undefined && net.isIP(spec.servername)) {
+    diags.error(where([...at, 'servername']), `${label([...at, 'servername'])}: give a host name; an IP address cannot be sent as SNI (the URL's IP address is checked when servername is not set)`);
+  } else if (spec.servername !== undefined) {
     connect.servername = spec.servername;
     feed('servername', spec.servername);
   }
@@ -195,7 +211,7 @@ export function compileTls(spec: TlsSpec, at: At, ctx: TlsCompileContext): Outbo
     feed('minVersion', spec.minVersion);
   }
   if (diags.errors.length > before) return undefined;
-  return { id: hash.digest('hex').slice(0, 16), connect };
+  return new OutboundTls(hash.digest('hex').slice(0, 16), connect);
 }
 
 /** Whether a URL is plain http:// (where `tls` has no effect). */

@@ -38,6 +38,9 @@ export interface TestPki {
     /** A client certificate of the CA that expired in 2020. */
     expiredClient: string;
     expiredClientKey: string;
+    /** A server certificate for 127.0.0.1 that expired in 2020. */
+    expiredServer: string;
+    expiredServerKey: string;
   };
 }
 
@@ -74,9 +77,11 @@ export function makePki(dir: string): TestPki {
   fs.writeFileSync(path.join(dir, 'serial'), '1000\n');
   fs.writeFileSync(
     path.join(dir, 'ca.cnf'),
-    ['[ca]', 'default_ca = d', '[d]', 'database = index.txt', 'new_certs_dir = .', 'serial = serial', 'default_md = sha256', 'policy = p', 'unique_subject = no', 'x509_extensions = e', '[p]', 'commonName = supplied', '[e]', client].join('\n'),
+    ['[ca]', 'default_ca = d', '[d]', 'database = index.txt', 'new_certs_dir = .', 'serial = serial', 'default_md = sha256', 'policy = p', 'unique_subject = no', 'x509_extensions = e', '[p]', 'commonName = supplied', '[e]', client, '[es]', server, 'subjectAltName = IP:127.0.0.1'].join('\n'),
   );
   run(dir, ['ca', '-batch', '-config', 'ca.cnf', '-cert', 'ca.pem', '-keyfile', 'ca.key', '-in', 'expired.csr', '-out', 'expired.pem', '-notext', '-startdate', '20200101000000Z', '-enddate', '20200201000000Z']);
+  run(dir, ['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'server-expired.key', '-out', 'server-expired.csr', '-subj', '/CN=expired.backend.test']);
+  run(dir, ['ca', '-batch', '-config', 'ca.cnf', '-extensions', 'es', '-cert', 'ca.pem', '-keyfile', 'ca.key', '-in', 'server-expired.csr', '-out', 'server-expired.pem', '-notext', '-startdate', '20200101000000Z', '-enddate', '20200201000000Z']);
   return {
     dir,
     files: {
@@ -95,6 +100,8 @@ export function makePki(dir: string): TestPki {
       strangerClientKey: 'stranger.key',
       expiredClient: 'expired.pem',
       expiredClientKey: 'expired.key',
+      expiredServer: 'server-expired.pem',
+      expiredServerKey: 'server-expired.key',
     },
   };
 }

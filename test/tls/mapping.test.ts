@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { inspect } from 'node:util';
 import { after, before, describe, it } from 'mocha';
 import { compileBundleDir, type BundleResult } from '../../src/compile';
 import { Diagnostics, formatDiagnostic, type Diagnostic } from '../../src/compile/diagnostics';
@@ -141,6 +142,19 @@ describe('mapping key tls: load-time checks', function () {
     assert.equal(result.bundle, undefined);
     assert.ok(lines.some((l) => /:3:3 tls: unknown key `serverName` \(did you mean `servername`\?\)$/.test(l)), lines.join('\n'));
     assert.ok(lines.some((l) => /:4:15 tls\.minVersion: expected TLSv1\.2 or TLSv1\.3$/.test(l)), lines.join('\n'));
+  });
+
+  it('servername must be a host name, not an IP address', () => {
+    const { result } = load(`tls:\n  ca: ${pem(pki.files.ca)}\n  servername: 10.1.2.3\n`);
+    oneError(result, /^tls\.servername: give a host name; an IP address cannot be sent as SNI/, 4, 15);
+  });
+
+  it('the compiled settings do not show the private key in JSON or util.inspect', () => {
+    const { result } = load(`tls:\n  cert: ${pem(pki.files.client1)}\n  key: ${pem(pki.files.client1Key)}\n`);
+    const t = result.bundle!.operations.get('Add')!.tls!;
+    assert.match(String(t.connect.key), /BEGIN PRIVATE KEY/);
+    assert.doesNotMatch(JSON.stringify({ t }), /PRIVATE KEY/);
+    assert.doesNotMatch(inspect(t, { depth: 5 }), /PRIVATE KEY/);
   });
 
   it('tls on an http:// backend: a warning, the bundle loads', () => {

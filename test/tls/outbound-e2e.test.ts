@@ -94,6 +94,7 @@ describe('outbound TLS (mTLS) to backends', function () {
   let pki: TestPki;
   let main: HttpsBackend;
   let dnsOnly: HttpsBackend;
+  let expired: HttpsBackend;
   let bridge: TestBridge | undefined;
 
   before(async function () {
@@ -108,6 +109,7 @@ describe('outbound TLS (mTLS) to backends', function () {
     pki = makePki(certs);
     main = await startHttpsBackend(pki, pki.files.server, pki.files.serverKey);
     dnsOnly = await startHttpsBackend(pki, pki.files.serverDnsOnly, pki.files.serverDnsOnlyKey);
+    expired = await startHttpsBackend(pki, pki.files.expiredServer, pki.files.expiredServerKey);
 
     const services = path.join(tmp.dir, 'services');
     const pem = (n: string): string => fs.readFileSync(path.join(certs, n), 'utf8');
@@ -128,6 +130,7 @@ describe('outbound TLS (mTLS) to backends', function () {
     calc('calc-expired', base, `  ca: ${abs(pki.files.ca)}\n  cert: ${abs(pki.files.expiredClient)}\n  key: ${abs(pki.files.expiredClientKey)}\n`);
     const dnsUrl = `https://127.0.0.1:${dnsOnly.port}/calculator`;
     calc('calc-sni', dnsUrl, `  ca: ${abs(pki.files.ca)}\n  cert: ${abs(pki.files.client1)}\n  key: ${abs(pki.files.client1Key)}\n  servername: backend.test\n`);
+    calc('calc-srv-expired', `https://127.0.0.1:${expired.port}/calculator`, `  ca: ${abs(pki.files.ca)}\n  cert: ${abs(pki.files.client1)}\n  key: ${abs(pki.files.client1Key)}\n`);
     calc('calc-nosni', dnsUrl, `  ca: ${abs(pki.files.ca)}\n  cert: ${abs(pki.files.client1)}\n  key: ${abs(pki.files.client1Key)}\n`);
     // Two SOAP-facade services on one origin, each with its own client certificate.
     for (const [name, prefix, cert, key] of [
@@ -155,6 +158,7 @@ describe('outbound TLS (mTLS) to backends', function () {
     await bridge?.close();
     await main?.close();
     await dnsOnly?.close();
+    await expired?.close();
     tmp?.remove();
   });
 
@@ -202,6 +206,13 @@ describe('outbound TLS (mTLS) to backends', function () {
     assert.equal(r.status, 502, r.text);
     assert.match(r.json.detail, /TLS: the backend closed the connection without an answer \(UND_ERR_SOCKET: other side closed\); .*refuses the client certificate \(tls\.cert\)/);
     assert.ok(!main.accepted.includes('client-expired'), 'the backend did not accept the expired certificate');
+  });
+
+  it("the backend's certificate has expired: 502 saying so", async () => {
+    const r = await add('calc-srv-expired');
+    assertClean(r, 'calc-srv-expired');
+    assert.equal(r.status, 502, r.text);
+    assert.equal(r.json.detail, "the backend of Add cannot be reached: TLS: the backend's certificate has expired (CERT_HAS_EXPIRED)");
   });
 
   it('servername: 200 from a backend whose certificate names backend.test only; 502 hostname mismatch without it', async () => {
