@@ -74,7 +74,7 @@ export interface TransportOptions {
 interface Backend {
   pool: Pool;
   /**
-   * TLS errors of its connections by local port (https with `tls` only): undici reports a
+   * TLS errors of its connections by local port (https only): undici reports a
    * connection the backend closed with a TLS alert (a client certificate it requires or
    * refuses) as "other side closed"; the alert itself is kept here to name the problem.
    */
@@ -147,9 +147,9 @@ export class Transport {
     if (!b) {
       let connect: Pool.Options['connect'] = { timeout: connectTimeoutMs };
       let tlsErrors: Map<number, Error> | undefined;
-      if (tls && origin.startsWith('https:')) {
+      if (origin.startsWith('https:')) {
         const errors = (tlsErrors = new Map());
-        const base = buildConnector({ ...tls.connect, timeout: connectTimeoutMs });
+        const base = buildConnector({ ...tls?.connect, timeout: connectTimeoutMs });
         connect = (opts, cb) =>
           base(opts, (err, socket) => {
             const port = socket?.localPort;
@@ -317,7 +317,7 @@ export class Transport {
           const alert = port !== undefined ? tlsErrors?.get(port) : undefined;
           if (alert) tlsErrors!.delete(port!);
           const cause = alert ?? err;
-          settle(new TransportError('UNREACHABLE', !alert && tlsErrors && status === 0 ? closedAfterHandshake(err, options.tls?.connect.cert !== undefined) : describeFailure(cause), cause));
+          settle(new TransportError('UNREACHABLE', !alert && options.tls && tlsErrors && status === 0 ? closedAfterHandshake(err, options.tls?.connect.cert !== undefined) : describeFailure(cause), cause));
         },
       };
       try {
