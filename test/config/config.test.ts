@@ -2,12 +2,12 @@
  * Configuration (CONTRACT §1): defaults < environment (.env) < flags, validated once.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'mocha';
 import { ConfigError, DEFAULTS, ENV_NAMES, loadConfig } from '../../src/config';
 import { freePort, request, tempDir } from '../support/bridge';
+import { spawnCli } from '../support/child';
 import { ROOT } from '../support/compile';
 
 
@@ -89,11 +89,13 @@ describe('configuration', () => {
     const tmp = tempDir('dotenv');
     const port = await freePort();
     fs.writeFileSync(path.join(tmp.dir, '.env'), `PORT=${port}\nHOST=127.0.0.1\nSERVICES_DIR=${path.join(ROOT, 'wsdl')}\nLOG_LEVEL=warn\nSHUTDOWN_GRACE_MS=2000\n`);
-    const child = spawn(process.execPath, [path.join(ROOT, 'dist', 'src', 'cli.js'), 'serve'], { cwd: tmp.dir, env: { PATH: process.env.PATH }, stdio: ['ignore', 'pipe', 'pipe'] });
+    // LOG_LEVEL left out of the environment: the .env file sets it.
+    const cli = spawnCli(['serve'], { cwd: tmp.dir, env: { LOG_LEVEL: undefined } });
+    const child = cli.proc;
     let output = '';
-    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    child.stdout!.on('data', (d: string) => (output += d));
+    child.stderr!.on('data', (d: string) => (output += d));
+    const exited = cli.exit.then(({ code }) => code);
     try {
       let ready = false;
       for (let i = 0; i < 100 && !ready; i++) {
