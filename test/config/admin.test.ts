@@ -11,7 +11,7 @@ import { ConfigError, loadConfig } from '../../src/config';
 import { redactText } from '../../src/log/redact';
 import { TEST_SECRETS } from '../support/secrets';
 
-const TOKEN = TEST_SECRETS.bearer;
+const TOKEN = TEST_SECRETS.adminToken;
 
 /** The ConfigError loadConfig throws for this environment (fails when it throws none). */
 function configError(env: Record<string, string>): ConfigError {

@@ -16,7 +16,7 @@ import { ROOT } from '../support/compile';
 import { TEST_SECRETS } from '../support/secrets';
 
 const TNS = 'urn:soap-bridge:demo:calculator';
-const TOKEN = TEST_SECRETS.bearer;
+const TOKEN = TEST_SECRETS.adminToken;
 
 /** GET (or `method`) from a given local address, on a fresh connection, bounded. */
 function call(url: string, options: { method?: string; headers?: Record<string, string>; localAddress?: string } = {}): Promise<Reply> {
