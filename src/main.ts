@@ -87,7 +87,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     await watcher?.syncOutside();
     return report;
   };
-  // POST /admin/reload: what SIGHUP does (`reload` below), in every worker under cluster.
+  // POST /admin/reload: what SIGHUP does (`reload`), in every worker under cluster (the primary relays it).
   const reloadHere = (): Promise<ReloadAnswer> => reloadAndDescribe(registry, () => reload());
   const stopAnswering = inCluster() ? answerClusterReloads(reloadHere) : undefined;
   const adminReload = inCluster() ? reloadCluster : reloadHere;

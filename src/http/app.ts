@@ -7,9 +7,9 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import type { Bundle } from '../compile';
 import { adminGuard, adminRoutes } from '../admin/routes';
 import type { ReloadAnswer } from '../admin/reload';
+import type { Bundle } from '../compile';
 import { xmlLimitsOf, type Config } from '../config';
 import { BridgeError, toProblem } from '../errors/catalogue';
 import { redactValue } from '../log/redact';
