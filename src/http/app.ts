@@ -7,6 +7,8 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
+import { adminGuard, adminRoutes } from '../admin/routes';
+import type { ReloadAnswer } from '../admin/reload';
 import type { Bundle } from '../compile';
 import { xmlLimitsOf, type Config } from '../config';
 import { BridgeError, toProblem } from '../errors/catalogue';
@@ -39,6 +41,8 @@ export interface AppDeps {
   state: AppState;
   /** Absent when metrics are turned off. */
   metrics?: Metrics;
+  /** POST /admin/reload: reloads every bundle (admin/reload.ts). */
+  reload?: () => Promise<ReloadAnswer>;
 }
 
 /** The XML read limits of a configuration, worked out once per configuration. */
@@ -314,6 +318,12 @@ export function createApp(deps: AppDeps): express.Express {
     if (!state.ready) res.status(503).json({ status: 'not ready', ...body });
     else res.json({ status: 'ready', ...body });
   });
+
+  // Admin routes (admin/): each behind its guard (ADMIN_TOKEN, ADMIN_ALLOW, ADMIN_ROUTES).
+  app.use('/metrics', adminGuard(deps, 'metrics'));
+  app.use('/docs', adminGuard(deps, 'docs'));
+  app.use('/openapi.json', adminGuard(deps, 'openapi'));
+  app.use(adminRoutes(deps));
 
   app.get('/metrics', async (_req, res) => {
     if (!deps.metrics) throw new BridgeError('NOT_FOUND', 'metrics are turned off (METRICS=false)');
