@@ -2,6 +2,7 @@
  * Configuration: defaults < environment (.env included) < command-line flags, validated once
  * into a frozen object. Every variable is listed in .env.example.
  */
+import { DEFAULT_NONCE_CACHE_SIZE } from '../auth/wss/nonce-cache';
 import { DEFAULT_JSON_MAX_DEPTH, JSON_DEPTH_ENV } from '../json/depth';
 import { LOG_LEVELS, type LogLevel } from '../log';
 import { DEFAULT_READ_LIMITS, LIMIT_ENV_NAMES, type ReadLimits } from '../xml/stream';
@@ -51,6 +52,8 @@ export interface Config {
   readonly xmlMaxNsDeclsTotal: number;
   /** Deepest nesting of arrays and objects in a JSON body (requests, JSON service answers). */
   readonly jsonMaxDepth: number;
+  /** Nonces of inbound WS-Security UsernameTokens (`soapAuth`) remembered at once against replays. */
+  readonly soapAuthNonceCacheSize: number;
 }
 
 export const DEFAULTS: Config = Object.freeze({
@@ -83,6 +86,7 @@ export const DEFAULTS: Config = Object.freeze({
   xmlMaxNsDecls: DEFAULT_READ_LIMITS.maxNsDecls,
   xmlMaxNsDeclsTotal: DEFAULT_READ_LIMITS.maxNsDeclsTotal,
   jsonMaxDepth: DEFAULT_JSON_MAX_DEPTH,
+  soapAuthNonceCacheSize: DEFAULT_NONCE_CACHE_SIZE,
 });
 
 /** Environment variable of each setting. */
@@ -116,6 +120,7 @@ export const ENV_NAMES: Record<keyof Config, string> = {
   xmlMaxNsDecls: LIMIT_ENV_NAMES.maxNsDecls,
   xmlMaxNsDeclsTotal: LIMIT_ENV_NAMES.maxNsDeclsTotal,
   jsonMaxDepth: JSON_DEPTH_ENV,
+  soapAuthNonceCacheSize: 'SOAP_AUTH_NONCE_CACHE_SIZE',
 };
 
 export class ConfigError extends Error {}
@@ -185,6 +190,7 @@ export function loadConfig(flags: Raw = {}, env: NodeJS.ProcessEnv = process.env
     xmlMaxNsDecls: num('xmlMaxNsDecls', 1, 1000000),
     xmlMaxNsDeclsTotal: num('xmlMaxNsDeclsTotal', 1, 1073741824),
     jsonMaxDepth: num('jsonMaxDepth', 1, 100000),
+    soapAuthNonceCacheSize: num('soapAuthNonceCacheSize', 1, 100000000),
   });
 }
 
