@@ -6,6 +6,7 @@
  * carries the principal; the passwords (TEST_SECRETS) never reach a log or a fault.
  */
 import assert from 'node:assert/strict';
+import { execFile, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import type http from 'node:http';
 import path from 'node:path';
@@ -15,7 +16,10 @@ import { startInventoryBackend } from '../../fixtures/demo/inventory';
 import type { DemoBackend } from '../../fixtures/demo/backends';
 import { request, startBridge, startHttp, tempDir, writeBundle, type Reply, type TestBridge } from '../support/bridge';
 import { ROOT } from '../support/compile';
-import { TEST_SECRETS } from '../support/secrets';
+import { noteOutput, TEST_SECRETS } from '../support/secrets';
+
+/** Debian's Python, where python3-zeep installs (as in zeep.test.ts). */
+const PYTHON = '/usr/bin/python3';
 
 const SOAP11 = 'http://schemas.xmlsoap.org/soap/envelope/';
 const SOAP12 = 'http://www.w3.org/2003/05/soap-envelope';
@@ -169,5 +173,33 @@ describe('SOAP facade: inbound WS-Security UsernameToken (soapAuth)', function (
     const seen = JSON.stringify(recorded[0]);
     assert.deepEqual(JSON.parse(recorded[0].body), { sku: 'BOK-1001' });
     for (const s of [TEST_SECRETS.wsPassword, digest, 'Security', 'UsernameToken', 'alice']) assert.ok(!seen.includes(s), `${s} reached the JSON service`);
+  });
+
+  it('answers zeep with UsernameToken(use_digest=True) over SOAP 1.1 and 1.2, and refuses a wrong password', async function () {
+    this.timeout(60000);
+    if (!fs.existsSync(PYTHON) || spawnSync(PYTHON, ['-c', 'import zeep'], { timeout: 20000 }).status !== 0) {
+      process.stdout.write('      (zeep is not installed here: apt-get install -y python3-zeep)\n');
+      this.skip();
+    }
+    const script = path.join(ROOT, 'fixtures', 'interop', 'zeep_wsse.py');
+    const out = await new Promise<string>((resolve, reject) => {
+      const env = { PATH: process.env.PATH, SB_ZEEP_WSSE_PASSWORD: TEST_SECRETS.wsPassword };
+      execFile(PYTHON, [script, `${url}?wsdl`, 'alice'], { timeout: 50000, env }, (err, stdout, stderr) => {
+        noteOutput('zeep_wsse.py', `${stdout}\n${stderr}`);
+        if (err) reject(new Error(`${err.message}\n${stderr}`));
+        else resolve(stdout);
+      });
+    });
+    const result = JSON.parse(out) as Record<string, { ok: any; wrong: any }>; // eslint-disable-line @typescript-eslint/no-explicit-any
+    for (const port of ['InventorySoap', 'InventorySoap12']) {
+      assert.deepEqual(result[port].ok, { sku: 'PEN-2002', available: 40 }, port);
+      const fault = result[port].wrong.fault;
+      assert.equal(fault.message, 'The security token could not be authenticated or authorized', port);
+      if (port === 'InventorySoap') assert.match(fault.code, /FailedAuthentication$/);
+      else {
+        assert.match(fault.code, /Sender$/);
+        assert.ok(fault.subcodes.some((c: string) => /FailedAuthentication$/.test(c)), JSON.stringify(fault));
+      }
+    }
   });
 });

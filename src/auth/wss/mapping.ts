@@ -26,7 +26,7 @@ export const SOAP_AUTH_SCHEMA = {
           users: {
             type: 'array',
             minItems: 1,
-            'x-expect': 'a list of users, each with username and password',
+            'x-expect': 'a list of one or more users, each with username and password',
             items: {
               type: 'object',
               additionalProperties: false,
