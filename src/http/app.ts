@@ -183,7 +183,7 @@ function handleContract(deps: AppDeps, req: IncomingMessage, res: ServerResponse
 async function handleSoap(deps: AppDeps, req: IncomingMessage, res: ServerResponse, service: string): Promise<void> {
   const f = factsOf(req);
   f.service = service;
-  const ctx: SoapCallContext = { ...backendContext(deps, f.requestId), xmlLimits: xmlLimitsFor(deps.config), jsonMaxDepth: deps.config.jsonMaxDepth, version: versionOfContentType(req.headers['content-type']), nonces: noncesFor(deps.config) };
+  const ctx: SoapCallContext = { ...backendContext(deps, f.requestId), xmlLimits: xmlLimitsFor(deps.config), jsonMaxDepth: deps.config.jsonMaxDepth, version: versionOfContentType(req.headers['content-type']), nonces: noncesFor(deps.config), onAuthenticated: (principal) => (f.principal = principal) };
   let reply: { status: number; contentType: string; body: string };
   let release: (() => void) | undefined;
   try {
@@ -212,7 +212,6 @@ async function handleSoap(deps: AppDeps, req: IncomingMessage, res: ServerRespon
   release?.();
   f.operation = ctx.operation;
   f.backendMs = ctx.backendMs;
-  f.principal = ctx.principal;
   if (reply.body === '') res.writeHead(reply.status, { 'content-type': reply.contentType, 'content-length': 0 });
   else res.writeHead(reply.status, { 'content-type': reply.contentType, 'content-length': Buffer.byteLength(reply.body) });
   res.end(reply.body);

@@ -41,6 +41,8 @@ export interface SoapCallContext extends BackendContext {
   nonces?: NonceCache;
   /** Set when the caller proved who it is (the user name of its UsernameToken). */
   principal?: string;
+  /** Called as soon as the caller is authenticated, before its input is read (access line, per-client limits). */
+  onAuthenticated?: (principal: string) => void;
 }
 
 export interface SoapReply {
@@ -226,7 +228,7 @@ async function callJsonService(op: CompiledOperation, input: unknown, ctx: SoapC
  * header blocks checked, the operation found, the input decoded and validated. Every refusal
  * is a BridgeError; `ctx.version` and `ctx.operation` are set as soon as they are known.
  */
-export function readSoapRequest(bundle: Bundle, req: SoapRequest, ctx: Pick<SoapCallContext, 'version' | 'operation' | 'xmlLimits' | 'nonces' | 'principal'>): { op: CompiledOperation; version: SoapVersion; input: unknown } {
+export function readSoapRequest(bundle: Bundle, req: SoapRequest, ctx: Pick<SoapCallContext, 'version' | 'operation' | 'xmlLimits' | 'nonces' | 'principal' | 'onAuthenticated'>): { op: CompiledOperation; version: SoapVersion; input: unknown } {
   const { s, version, header, src } = openRequest(bundle, req, ctx);
   let op: CompiledOperation;
   try {
@@ -239,7 +241,10 @@ export function readSoapRequest(bundle: Bundle, req: SoapRequest, ctx: Pick<Soap
   ctx.operation = op.name;
   // `soapAuth`: the caller is authenticated before anything about its input is checked or said.
   const auth = op.policy.soapAuth;
-  if (auth) ctx.principal = auth.verify(header, version, ctx.nonces ?? defaultNonceCache()).principal;
+  if (auth) {
+    ctx.principal = auth.verify(header, version, ctx.nonces ?? defaultNonceCache()).principal;
+    ctx.onAuthenticated?.(ctx.principal);
+  }
   checkHeaders(header, version, auth !== undefined);
   let decoded: { value: unknown; errors: Violation[] };
   try {
