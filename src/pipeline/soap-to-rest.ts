@@ -235,7 +235,9 @@ export function readSoapRequest(bundle: Bundle, req: SoapRequest, ctx: Pick<Soap
     // Only looks at the Body's first element (names the WSDL publishes), decodes nothing.
     op = findOperation(bundle, s, version, actionOf(req, version));
   } catch (e) {
-    checkHeaders(header, version);
+    // No operation: a service that verifies wsse:Security anywhere understands it here too.
+    const verifies = [...(bundle.soapOperations.get(version)?.values() ?? [])].some((ops) => ops.some((o) => o.policy.soapAuth !== undefined));
+    checkHeaders(header, version, verifies);
     throw envelopeFailure(e, src);
   }
   ctx.operation = op.name;

@@ -155,6 +155,10 @@ describe('SOAP facade: inbound WS-Security UsernameToken (soapAuth)', function (
         const invalid = await post(url, version, envelope(version, '<inv:CheckStock><inv:nope>1</inv:nope></inv:CheckStock>'));
         assert.equal(wsseFault(invalid, version), `${version === '1.1' ? 500 : 400} InvalidSecurity`);
         assert.doesNotMatch(invalid.text, /violation|nope/);
+        // An operation the service does not have is a Client fault for anyone, Security header or not.
+        const sec = `<soap:Header><wsse:Security xmlns:wsse="${WSSE}" soap:mustUnderstand="${version === '1.1' ? '1' : 'true'}"/></soap:Header>`;
+        const unknown = await post(url, version, envelope(version, '<inv:NoSuchOperation/>', sec));
+        assert.match(unknown.text, /has no operation whose request starts with \{urn:soap-bridge:demo:inventory\}NoSuchOperation/);
         const refused = await logged(bridge, (l) => l.message === 'access' && l.requestId === invalid.headers['x-request-id']);
         assert.equal(refused.length, 1);
         assert.equal(refused[0].principal, undefined, 'no principal for a refused caller');
