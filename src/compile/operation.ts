@@ -16,6 +16,7 @@ import type { HeaderBlock } from '../mapping/headers';
 import type { RestCall } from '../mapping/rest-call';
 import type { UsernameToken } from '../soap/wssecurity';
 import type { OutboundTls } from '../tls/outbound';
+import type { UsernameTokenVerifier } from '../auth/wss/verify';
 import type { MessageShape, OperationModel, SoapVersion } from '../model/operation';
 import type { ElementDecl, Particle, XsdType } from '../model/xsd';
 import { clark } from '../model/xsd';
@@ -33,6 +34,8 @@ export interface OperationPolicy {
   /** REST facade: header blocks added to the request envelope. */
   headers: HeaderBlock[];
   security?: UsernameToken;
+  /** SOAP facade: the inbound WS-Security UsernameToken check (`soapAuth`). */
+  soapAuth?: UsernameTokenVerifier;
   /** SOAP facade: the call to the JSON service; undefined without a SOAP facade. */
   restCall?: RestCall;
 }

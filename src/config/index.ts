@@ -3,6 +3,7 @@
  * into a frozen object. Every variable is listed in .env.example.
  */
 import { AdminSettingError, DEFAULT_ADMIN_ROUTES, parseAdminSettings } from '../admin/policy';
+import { DEFAULT_NONCE_CACHE_SIZE } from '../auth/wss/nonce-cache';
 import { DEFAULT_JSON_MAX_DEPTH, JSON_DEPTH_ENV } from '../json/depth';
 import { LOG_LEVELS, type LogLevel } from '../log';
 import { DEFAULT_READ_LIMITS, LIMIT_ENV_NAMES, type ReadLimits } from '../xml/stream';
@@ -60,6 +61,8 @@ export interface Config {
   readonly adminAllow: string;
   /** The admin routes ADMIN_TOKEN and ADMIN_ALLOW protect, comma-separated. */
   readonly adminRoutes: string;
+  /** Nonces of inbound WS-Security UsernameTokens (`soapAuth`) remembered at once against replays. */
+  readonly soapAuthNonceCacheSize: number;
 }
 
 export const DEFAULTS: Config = Object.freeze({
@@ -96,6 +99,7 @@ export const DEFAULTS: Config = Object.freeze({
   adminTokenSha256: '',
   adminAllow: '',
   adminRoutes: DEFAULT_ADMIN_ROUTES,
+  soapAuthNonceCacheSize: DEFAULT_NONCE_CACHE_SIZE,
 });
 
 /** Environment variable of each setting. */
@@ -133,6 +137,7 @@ export const ENV_NAMES: Record<keyof Config, string> = {
   adminTokenSha256: 'ADMIN_TOKEN_SHA256',
   adminAllow: 'ADMIN_ALLOW',
   adminRoutes: 'ADMIN_ROUTES',
+  soapAuthNonceCacheSize: 'SOAP_AUTH_NONCE_CACHE_SIZE',
 };
 
 export class ConfigError extends Error {}
@@ -214,6 +219,7 @@ export function loadConfig(flags: Raw = {}, env: NodeJS.ProcessEnv = process.env
     adminTokenSha256: admin.tokenSha256,
     adminAllow: admin.allow,
     adminRoutes: admin.routes,
+    soapAuthNonceCacheSize: num('soapAuthNonceCacheSize', 1, 100000000),
   });
 }
 

@@ -9,6 +9,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { adminGuard, adminRoutes } from '../admin/routes';
 import type { ReloadAnswer } from '../admin/reload';
+import { NonceCache } from '../auth/wss/nonce-cache';
 import type { Bundle } from '../compile';
 import { xmlLimitsOf, type Config } from '../config';
 import { BridgeError, toProblem } from '../errors/catalogue';
@@ -51,6 +52,14 @@ function xmlLimitsFor(config: Config): ReadLimits {
   let limits = limitsByConfig.get(config);
   if (!limits) limitsByConfig.set(config, (limits = xmlLimitsOf(config)));
   return limits;
+}
+
+/** The replay cache of inbound UsernameTokens, one per configuration (so it outlives reloads). */
+const noncesByConfig = new WeakMap<Config, NonceCache>();
+function noncesFor(config: Config): NonceCache {
+  let cache = noncesByConfig.get(config);
+  if (!cache) noncesByConfig.set(config, (cache = new NonceCache(config.soapAuthNonceCacheSize)));
+  return cache;
 }
 
 /** Per-request facts for the access line. */
@@ -178,7 +187,7 @@ function handleContract(deps: AppDeps, req: IncomingMessage, res: ServerResponse
 async function handleSoap(deps: AppDeps, req: IncomingMessage, res: ServerResponse, service: string): Promise<void> {
   const f = factsOf(req);
   f.service = service;
-  const ctx: SoapCallContext = { ...backendContext(deps, f.requestId), xmlLimits: xmlLimitsFor(deps.config), jsonMaxDepth: deps.config.jsonMaxDepth, version: versionOfContentType(req.headers['content-type']) };
+  const ctx: SoapCallContext = { ...backendContext(deps, f.requestId), xmlLimits: xmlLimitsFor(deps.config), jsonMaxDepth: deps.config.jsonMaxDepth, version: versionOfContentType(req.headers['content-type']), nonces: noncesFor(deps.config), onAuthenticated: (principal) => (f.principal = principal) };
   let reply: { status: number; contentType: string; body: string };
   let release: (() => void) | undefined;
   try {
@@ -198,6 +207,8 @@ async function handleSoap(deps: AppDeps, req: IncomingMessage, res: ServerRespon
     // failure of this facade, not a problem+json a SOAP client cannot read.
     const err = e instanceof BridgeError ? e : internalError(deps, f, e);
     if (err === e) noteFailure(deps, f, err);
+    const why = err.extra.authFailure;
+    if (why) deps.logger.warn(`WS-Security refused: ${why.reason}`, { requestId: f.requestId, service: f.service, operation: ctx.operation, fault: why.fault, username: why.username });
     reply = faultReply(err, ctx.version ?? '1.1', f.requestId);
     if (err.code === 'PAYLOAD_TOO_LARGE') res.setHeader('connection', 'close');
     for (const [k, v] of Object.entries(err.extra.headers ?? {})) res.setHeader(k, v);
@@ -387,6 +398,7 @@ export function createRequestListener(deps: AppDeps): (req: IncomingMessage, res
       };
       if (f.service !== undefined) entry.service = f.service;
       if (f.operation !== undefined) entry.operation = f.operation;
+      if (f.principal !== undefined) entry.principal = f.principal;
       if (f.backendMs !== undefined) entry.backendMs = Math.round(f.backendMs * 100) / 100;
       if (!res.writableFinished) entry.aborted = true;
       logger.info('access', entry);

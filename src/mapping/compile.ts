@@ -14,6 +14,7 @@ import type { SchemaSet } from '../compile/xsd';
 import type { OperationModel, SoapVersion } from '../model/operation';
 import type { HttpMethod, JsonSchema, RouteDescription } from '../model/route';
 import type { ElementDecl } from '../model/xsd';
+import { compileSoapAuth } from '../auth/wss/mapping';
 import { registerSecret } from '../log/redact';
 import { compileTls, isPlainHttp, type OutboundTls, type TlsSpec } from '../tls/outbound';
 import type { UsernameToken } from '../soap/wssecurity';
@@ -230,6 +231,7 @@ export class MappingCompiler {
     const check = this.checker(ajv, view);
     this.bundleFaults = compileFaultRules(this.mapping.faults, ['faults'], undefined, { where: this.where, report: this.diags });
     this.bundleSoapFaults = compileSoapFaultRules(this.mapping.soapFaults);
+    const soapAuthOf = compileSoapAuth(this.mapping.soapAuth, this.mapping.operations ?? {}, this.where, this.diags, soapFacade);
     const headerBlocks = new Map<SoapHeaderSpec, HeaderBlock>();
     const blockFor = (spec: SoapHeaderSpec): HeaderBlock | undefined => {
       const known = headerBlocks.get(spec);
@@ -265,6 +267,7 @@ export class MappingCompiler {
           return b ? [b] : [];
         }),
         security: security satisfies UsernameToken | undefined,
+        soapAuth: soapAuthOf(m.name),
         restCall: soapFacade
           ? compileRestCall(spec.restCall, op, this.mapping.restHeaders ?? {}, view, (path, label, defaultBody, sides) => this.transformContext(view, check, [...at, 'restCall', ...path], { label, defaultBody, ...sides }), this.where, this.diags)
           : undefined,

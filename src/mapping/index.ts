@@ -11,6 +11,7 @@ import type { Diagnostics } from '../compile/diagnostics';
 import type { SourcePos } from '../model/xsd';
 import type { HttpMethod } from '../model/route';
 import type { TlsSpec } from '../tls/outbound';
+import type { SoapAuthSpec } from '../auth/wss/mapping';
 import { knownKeys, MAPPING_SCHEMA } from './schema';
 
 /** A field's value in `fields:` maps: a source string, `{from, default}` or `{const}`. */
@@ -74,6 +75,8 @@ export interface OperationMapping {
   soapFaults?: SoapFaultRuleSpec[];
   soapHeaders?: SoapHeaderSpec[];
   security?: SecuritySpec;
+  /** SOAP facade: inbound WS-Security UsernameToken check, or false for none. */
+  soapAuth?: SoapAuthSpec;
   timeoutMs?: number;
   connectTimeoutMs?: number;
   /** Safe to send twice: retried after a connection error, timeout or 502-504. */
@@ -107,6 +110,8 @@ export interface Mapping {
   validation?: 'fast' | 'strict';
   soapHeaders?: SoapHeaderSpec[];
   security?: SecuritySpec;
+  /** SOAP facade: inbound WS-Security UsernameToken check of every operation. */
+  soapAuth?: SoapAuthSpec;
   faults?: FaultRuleSpec[];
   soapFaults?: SoapFaultRuleSpec[];
   restHeaders?: Record<string, string>;

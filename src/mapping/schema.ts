@@ -3,6 +3,7 @@
  * else reads the file; `x-expect` says, in words, what a value should look like, and is what the
  * loader prints when a value has the wrong type. docs/mapping.md documents each key.
  */
+import { SOAP_AUTH_SCHEMA } from '../auth/wss/mapping';
 
 const URL = { type: 'string', pattern: '^https?://', 'x-expect': 'an http:// or https:// URL' } as const;
 const TIMEOUT = { type: 'integer', minimum: 1, maximum: 3_600_000, 'x-expect': 'a timeout in milliseconds (an integer)' } as const;
@@ -200,6 +201,7 @@ const OPERATION = {
     soapFaults: { type: 'array', items: SOAP_FAULT_RULE, 'x-expect': 'a list of status rules' },
     soapHeaders: { type: 'array', items: SOAP_HEADER, 'x-expect': 'a list of header blocks' },
     security: SECURITY,
+    soapAuth: SOAP_AUTH_SCHEMA,
     timeoutMs: TIMEOUT,
     connectTimeoutMs: TIMEOUT,
     idempotent: IDEMPOTENT,
@@ -237,6 +239,7 @@ export const MAPPING_SCHEMA = {
     },
     soapHeaders: OPERATION.properties.soapHeaders,
     security: SECURITY,
+    soapAuth: SOAP_AUTH_SCHEMA,
     faults: OPERATION.properties.faults,
     soapFaults: OPERATION.properties.soapFaults,
     restHeaders: HEADER_MAP,
