@@ -10,6 +10,8 @@ import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Docume
 import type { Diagnostics } from '../compile/diagnostics';
 import type { SourcePos } from '../model/xsd';
 import type { HttpMethod } from '../model/route';
+import type { TlsSpec } from '../tls/outbound';
+import type { SoapAuthSpec } from '../auth/wss/mapping';
 import type { AuthSetting } from '../auth';
 import { knownKeys, MAPPING_SCHEMA } from './schema';
 
@@ -74,6 +76,8 @@ export interface OperationMapping {
   soapFaults?: SoapFaultRuleSpec[];
   soapHeaders?: SoapHeaderSpec[];
   security?: SecuritySpec;
+  /** SOAP facade: inbound WS-Security UsernameToken check, or false for none. */
+  soapAuth?: SoapAuthSpec;
   timeoutMs?: number;
   connectTimeoutMs?: number;
   /** Safe to send twice: retried after a connection error, timeout or 502-504. */
@@ -83,6 +87,8 @@ export interface OperationMapping {
   soapBackend?: string;
   restBackend?: string;
   restCall?: RestCallSpec;
+  /** Outbound TLS of this operation's backend; replaces the service's `tls`. */
+  tls?: TlsSpec;
   /** REST facade authentication of this operation: replaces the bundle's; false: public. */
   auth?: AuthSetting;
 }
@@ -107,9 +113,13 @@ export interface Mapping {
   validation?: 'fast' | 'strict';
   soapHeaders?: SoapHeaderSpec[];
   security?: SecuritySpec;
+  /** SOAP facade: inbound WS-Security UsernameToken check of every operation. */
+  soapAuth?: SoapAuthSpec;
   faults?: FaultRuleSpec[];
   soapFaults?: SoapFaultRuleSpec[];
   restHeaders?: Record<string, string>;
+  /** Outbound TLS of the bundle's https:// backends. */
+  tls?: TlsSpec;
   /** REST facade authentication (API keys, JWT) of every operation. */
   auth?: AuthSetting;
   operations?: Record<string, OperationMapping>;

@@ -19,8 +19,8 @@ export interface WatcherOptions {
   readyTimeoutMs?: number;
 }
 
-/** Extensions of the files a bundle folder is built from (its WSDL, schemas and mapping; `auth:` key files, PEM and JWKS). */
-const BUNDLE_EXTENSIONS = new Set(['.wsdl', '.xsd', '.xml', '.yaml', '.yml', '.pem', '.json']);
+/** Extensions of the files a bundle folder is built from (its WSDL, schemas, mapping, the TLS files of `tls` and the key files of `auth`: PEM and JWKS). */
+const BUNDLE_EXTENSIONS = new Set(['.wsdl', '.xsd', '.xml', '.yaml', '.yml', '.pem', '.crt', '.cer', '.key', '.json']);
 
 /** Bundle folders nest their schemas a few levels at most; a limit keeps a misconfigured root (/) cheap. */
 const TREE_DEPTH = 8;
