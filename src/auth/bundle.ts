@@ -12,7 +12,7 @@ export class BundleAuth {
   private readonly bundleAuth: Authenticator | undefined;
   private readonly byOperation = new Map<string, Authenticator | false>();
 
-  constructor(mapping: Mapping, where: Where, dir: string, service: string, diags: Diagnostics) {
+  constructor(mapping: Mapping, where: Where, dir: string, service: string, diags: Diagnostics, restFacade = true) {
     const files = new Set<string>();
     const ctx = { dir, where, diags, service, files };
     this.bundleAuth = mapping.auth ? compileAuth(mapping.auth, ['auth'], ctx) : undefined;
@@ -21,6 +21,10 @@ export class BundleAuth {
       this.byOperation.set(name, op.auth === false ? false : (compileAuth(op.auth, ['operations', name, 'auth'], ctx) ?? false));
     }
     this.files = [...files];
+    if (!restFacade) {
+      const at = mapping.auth !== undefined ? ['auth'] : Object.keys(mapping.operations ?? {}).filter((n) => mapping.operations?.[n]?.auth !== undefined).map((n) => ['operations', n, 'auth'])[0];
+      if (at) diags.warn(where(at, true), `${at.join('.')} has no effect: auth protects the REST facade, and the service has none (it sets restBackend only)`);
+    }
   }
 
   /** The operation's authenticator; false for a public operation (auth: false), undefined when no auth applies. */

@@ -118,9 +118,11 @@ export class Authenticator {
         failures.push({ method: 'apiKey', detail: `the API key in ${this.apiKeys.header} is not valid` });
       }
     }
+    // The body is never read for a refused caller: close the connection rather than take in an upload nobody wants.
+    const close: Record<string, string> = (headers['content-length'] !== undefined && headers['content-length'] !== '0') || headers['transfer-encoding'] !== undefined ? { connection: 'close' } : {};
     const scope = failures.find((f) => f.error === 'insufficient_scope');
     if (scope) {
-      throw new BridgeError('FORBIDDEN', scope.detail, { headers: { 'www-authenticate': `Bearer realm="${this.realm}", error="insufficient_scope", error_description="${scope.description}", scope="${this.jwt!.scopes.join(' ')}"` } });
+      throw new BridgeError('FORBIDDEN', scope.detail, { headers: { 'www-authenticate': `Bearer realm="${this.realm}", error="insufficient_scope", error_description="${scope.description}", scope="${this.jwt!.scopes.join(' ')}"`, ...close } });
     }
     const challenges: string[] = [];
     if (this.jwt) {
@@ -129,7 +131,7 @@ export class Authenticator {
     }
     if (this.apiKeys) challenges.push(`ApiKey realm="${this.realm}", header="${this.apiKeys.header}"`);
     const detail = given ? failures.map((f) => f.detail).join('; ') : `credentials are required: ${this.wanted()}`;
-    throw new BridgeError('UNAUTHORIZED', detail, { headers: { 'www-authenticate': challenges.join(', ') } });
+    throw new BridgeError('UNAUTHORIZED', detail, { headers: { 'www-authenticate': challenges.join(', '), ...close } });
   }
 
   private wanted(): string {

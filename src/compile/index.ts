@@ -225,7 +225,7 @@ function compile(src: BundleSource, options: CompileOptions): BundleResult {
     }
     if (diags.hasErrors) return fail();
     // REST facade authentication (auth:); its key files belong to the bundle (hot reload, hash).
-    const auth = new BundleAuth(mapping, loaded.where, src.dir, name, diags);
+    const auth = new BundleAuth(mapping, loaded.where, src.dir, name, diags, restFacade);
     const { router, routes } = mc.finish(all, operations, bundleAjv, schema, codec, name, restFacade, soapFacade, auth);
     if (diags.hasErrors) return fail();
     const files = [...docs.files, ...auth.files];

@@ -86,6 +86,12 @@ describe('auth: mapping validation', function () {
     assert.deepEqual(r.errors, ['4:18 auth.jwt.algorithms[0]: expected one of HS256, HS384, HS512, RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512, EdDSA, Ed25519 ("none" is never accepted)']);
   });
 
+  it('auth on a service without a REST facade is a warning', () => {
+    const r = load('restBackend: http://127.0.0.1:9/json\nauth:\n  jwt:\n    secret: ${S}\n', {}, { S: 'x'.repeat(32) });
+    assert.deepEqual(r.errors, []);
+    assert.ok(r.warnings.includes('2:1 warning: auth has no effect: auth protects the REST facade, and the service has none (it sets restBackend only)'), r.warnings.join('\n'));
+  });
+
   it('a misspelt key, with a hint; auth: true; jwt without a key', () => {
     assert.deepEqual(load('auth:\n  apiKey:\n    keys: []\n').errors, ['2:3 auth: unknown key `apiKey` (did you mean `apiKeys`?)']);
     assert.deepEqual(load('auth: {}\n').errors, ['1:7 auth: give at least one of `apiKeys` or `jwt` (or false for a public operation)']);
