@@ -39,11 +39,16 @@ describe('auth: mapping validation', function () {
   }
 
   it('a valid setting loads; the key files are files of the bundle', () => {
-    const r = load(`auth:\n  apiKeys:\n    keys:\n      - { id: partner-a, sha256: "\${KEY_HASH}" }\n  jwt:\n    publicKey: keys/idp.pem\n    secret: \${JWT_SECRET}\n    audience: soap-bridge\noperations:\n  Add:\n    auth: false\n`, { 'keys/idp.pem': ecPem }, { KEY_HASH: HASH, JWT_SECRET: TEST_SECRETS.bearer });
+    const r = load(`auth:\n  apiKeys:\n    keys:\n      - { id: partner-a, sha256: "\${KEY_HASH}" }\n  jwt:\n    publicKey: keys/idp.pem\n    secret: \${JWT_SECRET}\n    audience: soap-bridge\noperations:\n  Add:\n    auth: false\n`, { 'keys/idp.pem': ecPem }, { KEY_HASH: HASH, JWT_SECRET: TEST_SECRETS.jwtSecret });
     assert.deepEqual(r.errors, []);
+    assert.deepEqual(r.warnings, []);
     assert.deepEqual(r.files, ['calculator.wsdl', 'keys/idp.pem', 'mapping.yaml']);
-    // A short HMAC secret is a warning at its position.
-    assert.deepEqual(r.warnings, ['7:13 warning: auth.jwt.secret: the secret has 26 bytes; HS256 wants 32 or more (RFC 7518 §3.2)']);
+  });
+
+  it('a short HMAC secret is a warning at its position', () => {
+    const r = load('auth:\n  jwt:\n    secret: ${S}\n', {}, { S: 'short-secret' });
+    assert.deepEqual(r.errors, []);
+    assert.deepEqual(r.warnings, ['3:13 warning: auth.jwt.secret: the secret has 12 bytes; HS256 wants 32 or more (RFC 7518 §3.2)']);
   });
 
   it('a hash that is not 64 hex digits (the value is not echoed)', () => {
@@ -82,7 +87,7 @@ describe('auth: mapping validation', function () {
   });
 
   it('alg none is not an algorithm', () => {
-    const r = load('auth:\n  jwt:\n    secret: ${S}\n    algorithms: [none]\n', {}, { S: TEST_SECRETS.bearer });
+    const r = load('auth:\n  jwt:\n    secret: ${S}\n    algorithms: [none]\n', {}, { S: TEST_SECRETS.jwtSecret });
     assert.deepEqual(r.errors, ['4:18 auth.jwt.algorithms[0]: expected one of HS256, HS384, HS512, RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512, EdDSA, Ed25519 ("none" is never accepted)']);
   });
 

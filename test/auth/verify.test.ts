@@ -35,7 +35,7 @@ describe('auth: the authenticator', function () {
   const rsa2 = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const other = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const rsaPem = rsa.publicKey.export({ type: 'spki', format: 'pem' }) as string;
-  const secret = new TextEncoder().encode(TEST_SECRETS.bearer);
+  const secret = new TextEncoder().encode(TEST_SECRETS.jwtSecret);
 
   function compile(spec: AuthSpec): Authenticator {
     const diags = new Diagnostics();
@@ -104,7 +104,7 @@ describe('auth: the authenticator', function () {
 
   describe('JWT', () => {
     it('HS256 with the secret: the principal is sub', async () => {
-      const auth = compile({ jwt: { secret: TEST_SECRETS.bearer } });
+      const auth = compile({ jwt: { secret: TEST_SECRETS.jwtSecret } });
       assert.equal(await auth.authenticate({ authorization: `Bearer ${await sign('HS256', secret)}` }), 'ada');
     });
 
@@ -129,27 +129,27 @@ describe('auth: the authenticator', function () {
     });
 
     it('expired: 401 invalid_token saying when', async () => {
-      const auth = compile({ jwt: { secret: TEST_SECRETS.bearer, clockToleranceSec: 5 } });
+      const auth = compile({ jwt: { secret: TEST_SECRETS.jwtSecret, clockToleranceSec: 5 } });
       const exp = now() - 120;
       const err = await refused(auth, { authorization: `Bearer ${await sign('HS256', secret, { exp })}` }, 401, new RegExp(`expired at ${new Date(exp * 1000).toISOString().replace(/[.]/g, '\\.')}`));
       assert.equal(err.extra.headers?.['www-authenticate'], 'Bearer realm="calc", error="invalid_token", error_description="The token expired"');
     });
 
     it('not yet valid (nbf), and issued in the future (iat)', async () => {
-      const auth = compile({ jwt: { secret: TEST_SECRETS.bearer, clockToleranceSec: 5 } });
+      const auth = compile({ jwt: { secret: TEST_SECRETS.jwtSecret, clockToleranceSec: 5 } });
       await refused(auth, { authorization: `Bearer ${await sign('HS256', secret, { nbf: now() + 600 })}` }, 401, /not valid before/);
       const t = await new jose.SignJWT({ sub: 'ada', iat: now() + 600 }).setProtectedHeader({ alg: 'HS256' }).setExpirationTime(now() + 900).sign(secret);
       await refused(auth, { authorization: `Bearer ${t}` }, 401, /issued in the future/);
     });
 
     it('a token without exp is refused', async () => {
-      const auth = compile({ jwt: { secret: TEST_SECRETS.bearer } });
+      const auth = compile({ jwt: { secret: TEST_SECRETS.jwtSecret } });
       const t = await new jose.SignJWT({ sub: 'ada' }).setProtectedHeader({ alg: 'HS256' }).sign(secret);
       await refused(auth, { authorization: `Bearer ${t}` }, 401, /no exp claim/);
     });
 
     it('wrong audience and wrong issuer', async () => {
-      const auth = compile({ jwt: { secret: TEST_SECRETS.bearer, audience: 'soap-bridge', issuer: 'https://idp.example' } });
+      const auth = compile({ jwt: { secret: TEST_SECRETS.jwtSecret, audience: 'soap-bridge', issuer: 'https://idp.example' } });
       await refused(auth, { authorization: `Bearer ${await sign('HS256', secret, { aud: 'other-api', iss: 'https://idp.example' })}` }, 401, /audience "other-api" is not "soap-bridge"/);
       await refused(auth, { authorization: `Bearer ${await sign('HS256', secret, { aud: 'soap-bridge', iss: 'https://evil.example' })}` }, 401, /issuer "https:\/\/evil.example" is not "https:\/\/idp.example"/);
     });
@@ -162,7 +162,7 @@ describe('auth: the authenticator', function () {
     });
 
     it('alg none is refused, even when it is the only thing tried', async () => {
-      const auth = compile({ jwt: { secret: TEST_SECRETS.bearer } });
+      const auth = compile({ jwt: { secret: TEST_SECRETS.jwtSecret } });
       const none = `${b64url({ alg: 'none', typ: 'JWT' })}.${b64url({ sub: 'admin', exp: now() + 300 })}.`;
       await refused(auth, { authorization: `Bearer ${none}` }, 401, /algorithm is not accepted|not a well-formed/);
     });
@@ -171,7 +171,7 @@ describe('auth: the authenticator', function () {
       const confused = await sign('HS256', new TextEncoder().encode(rsaPem), { sub: 'admin' });
       await refused(compile({ jwt: { publicKey: 'rsa.pem' } }), { authorization: `Bearer ${confused}` }, 401, /algorithm is not accepted/);
       // With a secret too, HS256 is checked against the secret only.
-      await refused(compile({ jwt: { publicKey: 'rsa.pem', secret: TEST_SECRETS.bearer } }), { authorization: `Bearer ${confused}` }, 401, /signature is not valid/);
+      await refused(compile({ jwt: { publicKey: 'rsa.pem', secret: TEST_SECRETS.jwtSecret } }), { authorization: `Bearer ${confused}` }, 401, /signature is not valid/);
     });
 
     it('algorithms restricts what a key may verify', async () => {
@@ -181,7 +181,7 @@ describe('auth: the authenticator', function () {
     });
 
     it('missing scope: 403 insufficient_scope; scope and scp claims both count', async () => {
-      const auth = compile({ jwt: { secret: TEST_SECRETS.bearer, scopes: ['orders:read', 'orders:write'] } });
+      const auth = compile({ jwt: { secret: TEST_SECRETS.jwtSecret, scopes: ['orders:read', 'orders:write'] } });
       const err = await refused(auth, { authorization: `Bearer ${await sign('HS256', secret, { scope: 'orders:read' })}` }, 403, /lacks the scope orders:write/);
       assert.match(err.extra.headers!['www-authenticate'], /^Bearer realm="calc", error="insufficient_scope", .*scope="orders:read orders:write"$/);
       assert.equal(await auth.authenticate({ authorization: `Bearer ${await sign('HS256', secret, { scope: 'orders:write orders:read' })}` }), 'ada');
@@ -189,13 +189,13 @@ describe('auth: the authenticator', function () {
     });
 
     it('a malformed bearer token: 401 invalid_token', async () => {
-      await refused(compile({ jwt: { secret: TEST_SECRETS.bearer } }), { authorization: 'Bearer not-a-jwt' }, 401, /not a well-formed/);
+      await refused(compile({ jwt: { secret: TEST_SECRETS.jwtSecret } }), { authorization: 'Bearer not-a-jwt' }, 401, /not a well-formed/);
     });
   });
 
   describe('both methods', () => {
     it('either passes; no credentials gives both challenges', async () => {
-      const auth = compile({ apiKeys: { keys: [{ id: 'partner-a', sha256: createHash('sha256').update(TEST_SECRETS.apiKey).digest('hex') }] }, jwt: { secret: TEST_SECRETS.bearer } });
+      const auth = compile({ apiKeys: { keys: [{ id: 'partner-a', sha256: createHash('sha256').update(TEST_SECRETS.apiKey).digest('hex') }] }, jwt: { secret: TEST_SECRETS.jwtSecret } });
       assert.equal(await auth.authenticate({ 'x-api-key': TEST_SECRETS.apiKey }), 'partner-a');
       assert.equal(await auth.authenticate({ authorization: `Bearer ${await sign('HS256', secret)}` }), 'ada');
       // A bad token does not stop a good key.

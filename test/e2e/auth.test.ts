@@ -23,7 +23,7 @@ const jose = require('jose') as Jose;
 
 const CALC_WSDL = fs.readFileSync(path.join(ROOT, 'wsdl', 'calculator', 'calculator.wsdl'), 'utf8');
 const ALL = Object.values(TEST_SECRETS);
-const SECRET = new TextEncoder().encode(TEST_SECRETS.bearer);
+const SECRET = new TextEncoder().encode(TEST_SECRETS.jwtSecret);
 
 function clean(r: Reply, what: string): void {
   noteOutput(`reply: ${what}`, `${JSON.stringify(r.headers)} ${r.text}`);
@@ -79,7 +79,7 @@ describe('REST facade authentication end to end', function () {
     });
     fs.mkdirSync(path.join(tmp.dir, 'idp', 'keys'), { recursive: true });
     fs.writeFileSync(path.join(tmp.dir, 'idp', 'keys', 'jwks.json'), jwks(idp1.publicKey, 'one'));
-    bridge = await startBridge(tmp.dir, { CALC_PORT: String(backend.port), PARTNER_A_SHA256: createHash('sha256').update(TEST_SECRETS.apiKey).digest('hex'), JWT_SECRET: TEST_SECRETS.bearer }, { reloadDebounceMs: '100' });
+    bridge = await startBridge(tmp.dir, { CALC_PORT: String(backend.port), PARTNER_A_SHA256: createHash('sha256').update(TEST_SECRETS.apiKey).digest('hex'), JWT_SECRET: TEST_SECRETS.jwtSecret }, { reloadDebounceMs: '100' });
   });
 
   after(async () => {

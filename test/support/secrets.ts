@@ -18,6 +18,8 @@ export const TEST_SECRETS = {
   tlsPassphrase: 'tls-Pp-83e6b0c7-TESTSECRET',
   /** The admin routes' bearer token (ADMIN_TOKEN). */
   adminToken: 'admin-tok-8e1f3a7c-TESTSECRET',
+  /** The HMAC secret of REST facade JWTs (mapping `auth.jwt.secret: ${JWT_SECRET}`); its own value, since registering the shared bearer value as a secret would weaken e2e/secrets. */
+  jwtSecret: 'jwt-hs-3a9c71d5e2b84f06c1d7-TESTSECRET',
 } as const;
 
 const outputs: { source: string; text: string }[] = [];
