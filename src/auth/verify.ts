@@ -196,8 +196,9 @@ export class Authenticator {
         const p = err.payload ?? {};
         if (err.claim === 'nbf') return bad('The token is not valid yet', `the token is not valid before ${iso(p.nbf)}`);
         if (err.claim === 'iat') return bad('The token issue time is not valid', 'the token\'s iat claim is not valid');
-        if (err.claim === 'aud') return bad('The token is for another audience', `the token's audience ${p.aud === undefined ? 'is missing' : `${show(p.aud)} is not`} ${show(s.audience?.length === 1 ? s.audience[0] : s.audience)}`);
-        if (err.claim === 'iss') return bad('The token is from another issuer', `the token's issuer ${p.iss === undefined ? 'is missing' : `${show(p.iss)} is not`} ${show(s.issuer?.length === 1 ? s.issuer[0] : s.issuer)}`);
+        const one = (l: string[] | undefined): unknown => (l?.length === 1 ? l[0] : l);
+        if (err.claim === 'aud') return bad('The token is for another audience', p.aud === undefined ? `the token has no audience (expected ${show(one(s.audience))})` : `the token's audience ${show(p.aud)} is not ${show(one(s.audience))}`);
+        if (err.claim === 'iss') return bad('The token is from another issuer', p.iss === undefined ? `the token has no issuer (expected ${show(one(s.issuer))})` : `the token's issuer ${show(p.iss)} is not ${show(one(s.issuer))}`);
         if (err.claim === 'exp') return bad('The token has no expiry', 'the token has no exp claim (tokens must expire)');
         return bad('A token claim is not valid', `the token's ${err.claim ?? 'claims'} claim is not valid`);
       }

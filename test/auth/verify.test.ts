@@ -152,6 +152,7 @@ describe('auth: the authenticator', function () {
       const auth = compile({ jwt: { secret: TEST_SECRETS.jwtSecret, audience: 'soap-bridge', issuer: 'https://idp.example' } });
       await refused(auth, { authorization: `Bearer ${await sign('HS256', secret, { aud: 'other-api', iss: 'https://idp.example' })}` }, 401, /audience "other-api" is not "soap-bridge"/);
       await refused(auth, { authorization: `Bearer ${await sign('HS256', secret, { aud: 'soap-bridge', iss: 'https://evil.example' })}` }, 401, /issuer "https:\/\/evil.example" is not "https:\/\/idp.example"/);
+      await refused(auth, { authorization: `Bearer ${await sign('HS256', secret, { iss: 'https://idp.example' })}` }, 401, /the token has no audience \(expected "soap-bridge"\)/);
     });
 
     it('a tampered payload: signature not valid', async () => {
