@@ -24,6 +24,9 @@ import { docsRoutes } from './docs';
 import type { Metrics } from './metrics';
 import type { ServiceRegistry } from './registry';
 import type { ReadLimits } from '../xml/stream';
+import { admit } from '../ratelimit/http';
+import type { RateLimits } from '../ratelimit/limits';
+import type { CompiledOperation } from '../compile/operation';
 
 export { ServiceRegistry } from './registry';
 
@@ -39,6 +42,8 @@ export interface AppDeps {
   state: AppState;
   /** Absent when metrics are turned off. */
   metrics?: Metrics;
+  /** The rate-limit counters (mapping key rateLimit); absent: nothing is limited. */
+  rateLimits?: RateLimits;
 }
 
 /** The XML read limits of a configuration, worked out once per configuration. */
@@ -175,6 +180,7 @@ async function handleSoap(deps: AppDeps, req: IncomingMessage, res: ServerRespon
   const f = factsOf(req);
   f.service = service;
   const ctx: SoapCallContext = { ...backendContext(deps, f.requestId), xmlLimits: xmlLimitsFor(deps.config), jsonMaxDepth: deps.config.jsonMaxDepth, version: versionOfContentType(req.headers['content-type']) };
+  ctx.admit = (op) => rateLimit(deps, req, res, f, op);
   let reply: { status: number; contentType: string; body: string };
   let release: (() => void) | undefined;
   try {
@@ -216,6 +222,12 @@ function backendContext(deps: AppDeps, requestId: string): CallContext {
     retries: deps.config.backendRetries,
     onRetry: (r) => deps.logger.warn(`retrying ${r.operation} (attempt ${r.attempt + 1}) in ${r.delayMs} ms: ${r.reason}`, { requestId: r.requestId, operation: r.operation, attempt: r.attempt, reason: r.reason }),
   };
+}
+
+/** Counts the request under its operation's rate limit (src/ratelimit); throws RATE_LIMITED over it. */
+function rateLimit(deps: AppDeps, req: IncomingMessage, res: ServerResponse, f: RequestFacts, op: CompiledOperation): Promise<void> {
+  if (!deps.rateLimits || !op.policy.rateLimit) return Promise.resolve();
+  return admit(req, res, { limits: deps.rateLimits, rule: op.policy.rateLimit, service: f.service ?? '', operation: op.name, principal: f.principal, trustProxy: deps.config.trustProxy, onLimited: (s) => deps.metrics?.rateLimited(s) });
 }
 
 /** Metrics and a warning line for a failure the caller is told about. */
@@ -267,6 +279,8 @@ async function handleRoute(deps: AppDeps, req: IncomingMessage, res: ServerRespo
   }
   const route = match.found;
   f.operation = route.op.name;
+  // After authentication (f.principal), before the body is read or the backend called.
+  await rateLimit(deps, req, res, f, route.op);
   let body: unknown;
   if (route.acceptsBody) {
     checkJsonContentType(req.headers['content-type']);

@@ -10,6 +10,7 @@ import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Docume
 import type { Diagnostics } from '../compile/diagnostics';
 import type { SourcePos } from '../model/xsd';
 import type { HttpMethod } from '../model/route';
+import type { RateLimitSpec } from '../ratelimit/rule';
 import { knownKeys, MAPPING_SCHEMA } from './schema';
 
 /** A field's value in `fields:` maps: a source string, `{from, default}` or `{const}`. */
@@ -82,6 +83,8 @@ export interface OperationMapping {
   soapBackend?: string;
   restBackend?: string;
   restCall?: RestCallSpec;
+  /** This operation's own rate limit, or false for none (src/ratelimit). */
+  rateLimit?: RateLimitSpec;
 }
 
 /** The circuit breaker of the bundle's backends; false turns it off. */
@@ -107,6 +110,8 @@ export interface Mapping {
   faults?: FaultRuleSpec[];
   soapFaults?: SoapFaultRuleSpec[];
   restHeaders?: Record<string, string>;
+  /** Requests per client per window for the whole service (src/ratelimit). */
+  rateLimit?: RateLimitSpec;
   operations?: Record<string, OperationMapping>;
 }
 

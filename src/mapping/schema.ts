@@ -164,6 +164,21 @@ const CIRCUIT_BREAKER = {
   },
 } as const;
 
+/** `false`, or a map; one schema node (not anyOf) so a wrong key or value gets one clear message (src/ratelimit). */
+const RATE_LIMIT = {
+  type: ['boolean', 'object'],
+  'x-expect': 'false, or a map {requests: N, windowMs: MS} (by: client or ip, optional)',
+  not: { const: true },
+  'x-not-expect': 'false (no limit) or a map {requests: N, windowMs: MS}; true is not a setting',
+  additionalProperties: false,
+  required: ['requests', 'windowMs'],
+  properties: {
+    requests: { type: 'integer', minimum: 1, maximum: 1000000000, 'x-expect': 'a whole number of requests per window, 1 or more' },
+    windowMs: { type: 'integer', minimum: 1000, maximum: 86400000, multipleOf: 1000, 'x-expect': 'a window in milliseconds, whole seconds (1000, 60000, …)' },
+    by: { enum: ['client', 'ip'], 'x-expect': 'client (the authenticated principal, else the IP address) or ip' },
+  },
+} as const;
+
 const OPERATION = {
   type: 'object',
   additionalProperties: false,
@@ -184,6 +199,7 @@ const OPERATION = {
     soapBackend: URL,
     restBackend: URL,
     restCall: REST_CALL,
+    rateLimit: RATE_LIMIT,
   },
 } as const;
 
@@ -215,6 +231,7 @@ export const MAPPING_SCHEMA = {
     faults: OPERATION.properties.faults,
     soapFaults: OPERATION.properties.soapFaults,
     restHeaders: HEADER_MAP,
+    rateLimit: RATE_LIMIT,
     operations: { type: 'object', 'x-expect': 'a map of WSDL operation name: settings', additionalProperties: OPERATION },
   },
 } as const;
