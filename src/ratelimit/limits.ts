@@ -61,12 +61,29 @@ export function registerRedisSecrets(url: string): void {
   }
 }
 
+/** The in-memory limiter rate-limiter-flexible falls back to when Redis fails; tells its owner each time it counts. */
+class InsuranceLimiter extends RateLimiterMemory {
+  constructor(
+    opts: ConstructorParameters<typeof RateLimiterMemory>[0],
+    private readonly onUse: () => void,
+  ) {
+    super(opts);
+  }
+
+  override consume(key: string | number, points?: number, options?: { [key: string]: unknown }): Promise<RateLimiterRes> {
+    this.onUse();
+    return super.consume(key, points, options);
+  }
+}
+
 export class RateLimits {
   private readonly limiters = new Map<string, RateLimiterAbstract>();
   private redis: Redis | undefined;
   /** Whether the Redis connection is usable (what the outage log lines report changes of). */
   private redisUp = false;
   private closed = false;
+  /** REDIS_URL with the password hidden. */
+  private shown = '';
 
   private constructor(
     private readonly store: 'memory' | 'redis',
@@ -87,7 +104,7 @@ export class RateLimits {
   }
 
   private async connect(url: string): Promise<void> {
-    const shown = displayRedisUrl(url);
+    const shown = (this.shown = displayRedisUrl(url));
     const redis = new Redis(url, {
       // A command while disconnected fails at once (the insurance limiter counts), never waits.
       enableOfflineQueue: false,
@@ -131,6 +148,21 @@ export class RateLimits {
     }
   }
 
+  /**
+   * A request was counted in memory. Redis not connected: the outage is logged already. Connected
+   * but failing (a command timed out: Redis hangs): log it once and reconnect, so that the next
+   * requests fall back at once instead of waiting COMMAND_TIMEOUT_MS each; 'ready' ends the outage.
+   */
+  private insuranceUsed(): void {
+    const redis = this.redis;
+    if (!redis || this.closed || redis.status !== 'ready') return;
+    if (this.redisUp) {
+      this.redisUp = false;
+      this.logger.warn(`rate limits: redis not answering within ${COMMAND_TIMEOUT_MS} ms; counting per instance until it is back`, { redis: this.shown });
+    }
+    redis.disconnect(true);
+  }
+
   /** The limiter of a rule, made on first use (a reloaded bundle with the same rule gets the same one). */
   private limiterFor(rule: RateLimitRule): RateLimiterAbstract {
     const id = `${rule.scope}\u0000${rule.requests}\u0000${rule.windowMs}`;
@@ -142,7 +174,7 @@ export class RateLimits {
         ...opts,
         storeClient: this.redis,
         rejectIfRedisNotReady: true,
-        insuranceLimiter: new RateLimiterMemory(opts),
+        insuranceLimiter: new InsuranceLimiter(opts, () => this.insuranceUsed()),
       });
     } else {
       limiter = new RateLimiterMemory(opts);

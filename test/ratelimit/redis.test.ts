@@ -12,11 +12,14 @@ import { Redis } from 'ioredis';
 import { after, before, describe, it } from 'mocha';
 import { startCalculatorBackend, type DemoBackend } from '../../fixtures/demo/backends';
 import { freePort, request, startBridge, tempDir, type TestBridge } from '../support/bridge';
+import { spawnCli } from '../support/child';
 import { calculatorBundle, requestFrom } from '../support/ratelimit';
 import { noteOutput, TEST_SECRETS } from '../support/secrets';
 
 const REDIS_SERVER = '/usr/bin/redis-server';
 const PASSWORD = TEST_SECRETS.redisPassword;
+/** The warning of an outage: the connection lost (or, if a command failed first, Redis not answering). */
+const OUTAGE = /^rate limits: redis (unreachable|not answering)/;
 
 /** Polls `check` every 50 ms until it holds, for at most `ms`. */
 async function waitFor(what: string, ms: number, check: () => boolean | Promise<boolean>): Promise<void> {
@@ -60,6 +63,15 @@ class RedisServer {
     } finally {
       client.disconnect();
     }
+  }
+
+  /** SIGSTOP / SIGCONT: a Redis that hangs (connections stay open, nothing is answered). */
+  pause(): void {
+    this.child?.kill('SIGSTOP');
+  }
+
+  resume(): void {
+    this.child?.kill('SIGCONT');
   }
 
   /** SIGKILL (no goodbye to the clients), waiting (bounded) for the exit. */
@@ -107,6 +119,7 @@ describe('rate limits (redis store)', function () {
   });
 
   after(async () => {
+    redis?.resume();
     for (const x of [a, b, ...extra]) await x?.close();
     probe?.disconnect();
     await redis?.kill();
@@ -151,6 +164,48 @@ describe('rate limits (redis store)', function () {
     await waitFor('the bridge to close its connection', 5000, async () => (await clients()) === before);
   });
 
+  it('gives one limit across the workers of serve --workers 2, and the workers close their connections on SIGTERM', async () => {
+    const clients = async (): Promise<number> => String(await probe.client('LIST')).trim().split('\n').length;
+    const baseline = await clients();
+    const port = await freePort();
+    let exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+    const cli = spawnCli(['serve', '--services', `${tmp.dir}/services`, '--port', String(port), '--host', '127.0.0.1', '--workers', '2', '--no-watch'], {
+      env: { RATE_LIMIT_STORE: 'redis', REDIS_URL: redisUrl, RATE_LIMIT_PREFIX: 'rlcluster', SHUTDOWN_GRACE_MS: '2000', BREAKER_FAILURES: '0' },
+    });
+    try {
+      const url = `http://127.0.0.1:${port}`;
+      await waitFor('two workers connected to Redis and serving', 20000, async () => {
+        if (cli.proc.exitCode !== null) throw new Error(`serve exited: ${cli.stderr.join('')}${cli.stdout.join('')}`);
+        const up = cli.stdout.join('').split('\n').filter((l) => l.includes('rate limits: redis reachable')).length;
+        return up === 2 && (await request(`${url}/readyz`, { timeoutMs: 1000 }).catch(() => ({ status: 0 }))).status === 200;
+      });
+      // Ten calls on new connections, five at a time: the primary hands connections to the workers in turn.
+      const statuses: number[] = [];
+      for (let batch = 0; batch < 2; batch++) {
+        const replies = await Promise.all(Array.from({ length: 5 }, () => requestFrom('127.0.0.8', `${url}/api/calc/Add`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"intA":1,"intB":2}' })));
+        statuses.push(...replies.map((r) => r.status));
+      }
+      assert.deepEqual([...statuses].sort(), [200, 200, 200, 200, 429, 429, 429, 429, 429, 429], cli.stdout.join(''));
+      const workers = (): Set<unknown> =>
+        new Set(
+          cli.stdout
+            .join('')
+            .split('\n')
+            .filter((l) => l.includes('"message":"access"') && l.includes('/api/calc/Add'))
+            .map((l) => (JSON.parse(l) as { worker?: unknown }).worker),
+        );
+      await waitFor('ten access lines', 10000, () => cli.stdout.join('').split('\n').filter((l) => l.includes('"message":"access"') && l.includes('/api/calc/Add')).length === 10);
+      console.log(`      (the ten calls were served by ${workers().size} worker(s))`);
+      assert.equal(await probe.get('rlcluster:calc:ip:127.0.0.8'), '10');
+    } finally {
+      cli.proc.kill('SIGTERM');
+      exited = await Promise.race([cli.exit, new Promise<undefined>((r) => setTimeout(() => r(undefined), 15000))]);
+      if (!exited) cli.proc.kill('SIGKILL');
+    }
+    assert.deepEqual(exited, { code: 0, signal: null });
+    await waitFor('the workers to close their Redis connections', 5000, async () => (await clients()) === baseline);
+  });
+
   it('keeps answering when Redis dies (per-instance limits), warns once per bridge, and shares the limit again once Redis is back', async () => {
     await redis.kill();
     // Requests go on: each bridge counts in memory now (4 each for a new client).
@@ -162,9 +217,9 @@ describe('rate limits (redis store)', function () {
       assert.equal((await add(bridge, '127.0.0.3')).status, 429);
     }
     for (const bridge of [a, b]) {
-      await waitFor('the outage warning', 10000, () => lines(bridge, /^rate limits: redis unreachable/).length > 0);
+      await waitFor('the outage warning', 10000, () => lines(bridge, OUTAGE).length > 0);
       for (let i = 0; i < 3; i++) assert.equal((await add(bridge, '127.0.0.4')).status, 200);
-      const warnings = lines(bridge, /^rate limits: redis unreachable/);
+      const warnings = lines(bridge, OUTAGE);
       assert.equal(warnings.length, 1, 'one warning per outage, not per request');
       assert.equal(warnings[0].level, 'warn');
       assert.equal((await request(`${bridge.url}/healthz`)).status, 200);
@@ -176,6 +231,27 @@ describe('rate limits (redis store)', function () {
     for (const bridge of [b, a, b, a, b, a]) statuses.push((await add(bridge, '127.0.0.5')).status);
     assert.deepEqual(statuses, [200, 200, 200, 200, 429, 429]);
     assert.equal(await probe.get('rltest:calc:ip:127.0.0.5'), '6');
+  });
+
+  it('when Redis hangs, falls back after one timed-out command, warns once, and shares again once it answers', async () => {
+    const warnedBefore = [a, b].map((x) => lines(x, OUTAGE).length);
+    const upBefore = [a, b].map((x) => lines(x, /^rate limits: redis reachable/).length);
+    redis.pause();
+    try {
+      for (const bridge of [a, b]) {
+        // Per instance while Redis hangs: 4 each.
+        for (let i = 0; i < 4; i++) assert.equal((await add(bridge, '127.0.0.9')).status, 200);
+        assert.equal((await add(bridge, '127.0.0.9')).status, 429);
+      }
+      [a, b].forEach((x, i) => assert.equal(lines(x, OUTAGE).length, warnedBefore[i] + 1, 'one warning per bridge'));
+      assert.match(String(lines(a, OUTAGE).at(-1)!.message), /not answering within 1000 ms/);
+    } finally {
+      redis.resume();
+    }
+    for (const [i, bridge] of [a, b].entries()) await waitFor('the reconnection', 20000, () => lines(bridge, /^rate limits: redis reachable/).length === upBefore[i] + 1);
+    const statuses: number[] = [];
+    for (const bridge of [a, b, a, b, a]) statuses.push((await add(bridge, '127.0.0.10')).status);
+    assert.deepEqual(statuses, [200, 200, 200, 200, 429]);
   });
 
   it('starts without waiting more than a bounded time when Redis is down, and serves with per-instance limits', async () => {
