@@ -67,7 +67,7 @@ export async function admit(req: IncomingMessage, res: ServerResponse, o: AdmitO
   if (d.allowed) return;
   o.onLimited?.(o.service);
   const retryAfter = String(Math.max(1, resetSeconds));
-  const what = rule.scope === o.service ? `service "${o.service}"` : `operation ${o.operation} of service "${o.service}"`;
+  const what = rule.operation === undefined ? `service "${o.service}"` : `operation ${o.operation} of service "${o.service}"`;
   throw new BridgeError('RATE_LIMITED', `too many requests: the limit of ${what} is ${rule.requests} per ${rule.windowMs / 1000} s; retry after ${retryAfter} s`, {
     headers: { 'retry-after': retryAfter },
     soapFault: { code: 'Client', subcode: 'RateLimited' },

@@ -165,10 +165,13 @@ export class RateLimits {
 
   /** The limiter of a rule, made on first use (a reloaded bundle with the same rule gets the same one). */
   private limiterFor(rule: RateLimitRule): RateLimiterAbstract {
-    const id = `${rule.scope}\u0000${rule.requests}\u0000${rule.windowMs}`;
+    const scope = `${rule.service}:${rule.operation ?? '*'}`;
+    const id = `${scope}\u0000${rule.requests}\u0000${rule.windowMs}`;
     let limiter = this.limiters.get(id);
     if (limiter) return limiter;
-    const opts = { keyPrefix: `${this.prefix}:${rule.scope}`, points: rule.requests, duration: rule.windowMs / 1000 };
+    // Keys: {prefix}:{service}:*:{client} for the service's budget, {prefix}:{service}:{operation}:{client}
+    // for an operation's own (an operation name, an XML NCName, is never `*` and holds no colon).
+    const opts = { keyPrefix: `${this.prefix}:${scope}`, points: rule.requests, duration: rule.windowMs / 1000 };
     if (this.redis) {
       limiter = new RateLimiterRedis({
         ...opts,

@@ -15,8 +15,10 @@ export type RateLimitSpec = { requests: number; windowMs: number; by?: RateLimit
 
 /** What a request is counted under. */
 export interface RateLimitRule {
-  /** Store namespace: the service name, or `service:operation` for an operation's own limit. */
-  readonly scope: string;
+  /** The service (URL name) counted under. */
+  readonly service: string;
+  /** Set for an operation's own limit (a budget apart from the service's). */
+  readonly operation?: string;
   readonly requests: number;
   readonly windowMs: number;
   readonly by: RateLimitBy;
@@ -29,12 +31,12 @@ export interface RateLimitRule {
 export function rateLimitRules(mapping: Mapping, service: string, names: Iterable<string>, where: Where, diags: Diagnostics): Map<string, RateLimitRule | undefined> {
   const bundle = mapping.rateLimit;
   const out = new Map<string, RateLimitRule | undefined>();
-  const bundleRule: RateLimitRule | undefined = bundle ? { scope: service, requests: bundle.requests, windowMs: bundle.windowMs, by: bundle.by ?? 'client' } : undefined;
+  const bundleRule: RateLimitRule | undefined = bundle ? { service, requests: bundle.requests, windowMs: bundle.windowMs, by: bundle.by ?? 'client' } : undefined;
   for (const name of names) {
     const own = mapping.operations?.[name]?.rateLimit;
     if (own === undefined) out.set(name, bundleRule);
     else if (own === false) out.set(name, undefined);
-    else out.set(name, { scope: `${service}:${name}`, requests: own.requests, windowMs: own.windowMs, by: own.by ?? bundleRule?.by ?? 'client' });
+    else out.set(name, { service, operation: name, requests: own.requests, windowMs: own.windowMs, by: own.by ?? bundleRule?.by ?? 'client' });
   }
   for (const [name, op] of Object.entries(mapping.operations ?? {})) {
     if (op.rateLimit === false && !bundle) {

@@ -32,8 +32,8 @@ describe('rateLimit in mapping.yaml', () => {
     const { lines, bundle } = load('rateLimit: {requests: 100, windowMs: 60000, by: ip}\noperations:\n  Add: {rateLimit: {requests: 5, windowMs: 1000}}\n  Divide: {rateLimit: false}\n');
     assert.deepEqual(lines, []);
     const rule = (name: string): unknown => bundle!.operations.get(name)!.policy.rateLimit;
-    assert.deepEqual(rule('Subtract'), { scope: 'b1', requests: 100, windowMs: 60000, by: 'ip' });
-    assert.deepEqual(rule('Add'), { scope: 'b1:Add', requests: 5, windowMs: 1000, by: 'ip' });
+    assert.deepEqual(rule('Subtract'), { service: 'b1', requests: 100, windowMs: 60000, by: 'ip' });
+    assert.deepEqual(rule('Add'), { service: 'b1', operation: 'Add', requests: 5, windowMs: 1000, by: 'ip' });
     assert.equal(rule('Divide'), undefined);
     // The SOAP 1.2 binding's operations (the SOAP facade's view) have the same rules.
     for (const byNs of bundle!.soapOperations.values()) for (const ops of byNs.values()) for (const op of ops) assert.deepEqual(op.policy.rateLimit, rule(op.name));

@@ -186,7 +186,7 @@ describe('rate limits (memory store)', function () {
   });
 
   it('keys a caller by its principal when authenticated (by: client), by its address otherwise or with by: ip', async () => {
-    const client: RateLimitRule = { scope: 's', requests: 1, windowMs: 1000, by: 'client' };
+    const client: RateLimitRule = { service: 's', requests: 1, windowMs: 1000, by: 'client' };
     const ip: RateLimitRule = { ...client, by: 'ip' };
     const keys: string[][] = [];
     const server = http.createServer((req, res) => {

@@ -143,8 +143,8 @@ describe('rate limits (redis store)', function () {
     // Another client has its own count, in its own key under the prefix and the service.
     assert.equal((await add(b, '127.0.0.2')).status, 200);
     const keys = (await probe.keys('rltest:*')).sort();
-    assert.deepEqual(keys, ['rltest:calc:ip:127.0.0.1', 'rltest:calc:ip:127.0.0.2']);
-    assert.equal(await probe.get('rltest:calc:ip:127.0.0.1'), '6');
+    assert.deepEqual(keys, ['rltest:calc:*:ip:127.0.0.1', 'rltest:calc:*:ip:127.0.0.2']);
+    assert.equal(await probe.get('rltest:calc:*:ip:127.0.0.1'), '6');
   });
 
   it('logs that Redis is reachable, with the password hidden', () => {
@@ -196,7 +196,7 @@ describe('rate limits (redis store)', function () {
         );
       await waitFor('ten access lines', 10000, () => cli.stdout.join('').split('\n').filter((l) => l.includes('"message":"access"') && l.includes('/api/calc/Add')).length === 10);
       console.log(`      (the ten calls were served by ${workers().size} worker(s))`);
-      assert.equal(await probe.get('rlcluster:calc:ip:127.0.0.8'), '10');
+      assert.equal(await probe.get('rlcluster:calc:*:ip:127.0.0.8'), '10');
     } finally {
       cli.proc.kill('SIGTERM');
       exited = await Promise.race([cli.exit, new Promise<undefined>((r) => setTimeout(() => r(undefined), 15000))]);
@@ -230,7 +230,7 @@ describe('rate limits (redis store)', function () {
     const statuses: number[] = [];
     for (const bridge of [b, a, b, a, b, a]) statuses.push((await add(bridge, '127.0.0.5')).status);
     assert.deepEqual(statuses, [200, 200, 200, 200, 429, 429]);
-    assert.equal(await probe.get('rltest:calc:ip:127.0.0.5'), '6');
+    assert.equal(await probe.get('rltest:calc:*:ip:127.0.0.5'), '6');
   });
 
   it('when Redis hangs, falls back after one timed-out command, warns once, and shares again once it answers', async () => {
