@@ -6,6 +6,7 @@
  * A worker that dies is replaced, unless workers keep dying, then the primary gives up.
  */
 import cluster, { type Worker } from 'node:cluster';
+import { relayClusterReloads } from './admin/reload';
 import type { Config } from './config';
 import { serveClusterMetrics } from './http/metrics';
 import { createLogger } from './log';
@@ -16,6 +17,7 @@ const MAX_RESTARTS_PER_MINUTE = 5;
 export function runPrimary(config: Config, stopExtras?: () => Promise<void>): Promise<number> {
   const logger = createLogger({ level: config.logLevel });
   if (config.metrics) serveClusterMetrics();
+  // POST /admin/reload reaches one worker; every listening worker reloads (admin/reload.ts).
   let stopping = false;
   const restarts: number[] = [];
   const listening = new Set<Worker>();
@@ -50,6 +52,8 @@ export function runPrimary(config: Config, stopExtras?: () => Promise<void>): Pr
         w.process.kill('SIGTERM');
       }
     };
+
+    relayClusterReloads(() => [...listening]);
 
     cluster.on('listening', (worker) => {
       listening.add(worker);

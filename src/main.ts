@@ -5,6 +5,7 @@
 import cluster from 'node:cluster';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { answerClusterReloads, inCluster, reloadAndDescribe, reloadCluster, type ReloadAnswer } from './admin/reload';
 import { compileServices, type Bundle } from './compile';
 import { warmUp } from './compile/warm';
 import { initLibxmlFor } from './compile/libxml';
@@ -83,7 +84,17 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   // Bounded: with RATE_LIMIT_STORE=redis and Redis down, serving starts with per-instance limits.
   const rateLimits = await RateLimits.create(config, logger);
   const state: AppState = { ready: false };
-  const server = http.createServer(createRequestListener({ registry, logger, config, transport, state, metrics, rateLimits }));
+  let watcher: BundleWatcher | undefined;
+  const reload = async (): Promise<ReloadReport> => {
+    const report = await reloader.reloadAll();
+    await watcher?.syncOutside();
+    return report;
+  };
+  // POST /admin/reload: what SIGHUP does (`reload`), in every worker under cluster (the primary relays it).
+  const reloadHere = (): Promise<ReloadAnswer> => reloadAndDescribe(registry, () => reload());
+  const stopAnswering = inCluster() ? answerClusterReloads(reloadHere) : undefined;
+  const adminReload = inCluster() ? reloadCluster : reloadHere;
+  const server = http.createServer(createRequestListener({ registry, logger, config, transport, state, metrics, reload: adminReload, rateLimits }));
   server.keepAliveTimeout = 65_000;
   try {
     await new Promise<void>((resolve, reject) => {
@@ -97,7 +108,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     await rateLimits.close(0);
     throw e;
   }
-  const watcher = config.watch ? await startWatcher(reloader, config, logger) : undefined;
+  watcher = config.watch ? await startWatcher(reloader, config, logger) : undefined;
   state.ready = true;
   const port = (server.address() as AddressInfo).port;
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
@@ -111,6 +122,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     closing ??= (async () => {
       stopping = true;
       state.ready = false;
+      stopAnswering?.();
       const deadline = Date.now() + config.shutdownGraceMs;
       // New connections are refused from here on (the listening socket closes now, not after
       // the watcher and the reloader have stopped); idle keep-alive connections are closed.
@@ -140,11 +152,6 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       logger.info('stopped');
     })();
     return closing;
-  };
-  const reload = async (): Promise<ReloadReport> => {
-    const report = await reloader.reloadAll();
-    await watcher?.syncOutside();
-    return report;
   };
   return { server, url, port, logger, registry, watching: watcher !== undefined, reload, close };
 }

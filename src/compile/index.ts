@@ -227,6 +227,7 @@ function compile(src: BundleSource, options: CompileOptions): BundleResult {
     if (diags.hasErrors) return fail();
     const files = [...docs.files];
     if (loaded.file) files.push(loaded.file);
+    for (const f of mc.extraFiles) if (!files.includes(f)) files.push(f);
     return {
       bundle: { name, dir: src.dir, wsdlFile, files, unusable: [...docs.unusable.keys()], mapping, operations, models, restFacade, soapFacade, soapOperations, contract: new PublishedContract(docs), schema, routes, router, strict },
       diagnostics: diags.list,

@@ -16,6 +16,8 @@ import type { HeaderBlock } from '../mapping/headers';
 import type { RestCall } from '../mapping/rest-call';
 import type { RateLimitRule } from '../ratelimit/rule';
 import type { UsernameToken } from '../soap/wssecurity';
+import type { OutboundTls } from '../tls/outbound';
+import type { UsernameTokenVerifier } from '../auth/wss/verify';
 import type { MessageShape, OperationModel, SoapVersion } from '../model/operation';
 import type { ElementDecl, Particle, XsdType } from '../model/xsd';
 import { clark } from '../model/xsd';
@@ -33,6 +35,8 @@ export interface OperationPolicy {
   /** REST facade: header blocks added to the request envelope. */
   headers: HeaderBlock[];
   security?: UsernameToken;
+  /** SOAP facade: the inbound WS-Security UsernameToken check (`soapAuth`). */
+  soapAuth?: UsernameTokenVerifier;
   /** SOAP facade: the call to the JSON service; undefined without a SOAP facade. */
   restCall?: RestCall;
   /** Both facades: the rate limit requests are counted under; undefined: none (src/ratelimit). */
@@ -54,6 +58,8 @@ export interface CompiledOperation {
   readonly idempotent: boolean;
   /** The bundle's circuit breaker; undefined: the global one. */
   readonly circuitBreaker: CircuitBreakerSpec | undefined;
+  /** Outbound TLS of its backend (mapping key `tls`). */
+  readonly tls: OutboundTls | undefined;
   /** Expanded name of the first element of the input Body ('' for an empty Body): how SOAP requests find the operation. */
   readonly dispatchKey: string;
   /** `$defs` names of the input and output types in the bundle's JSON Schema document. */
@@ -234,6 +240,7 @@ export function compileOperation(m: OperationModel, defs: { input: string; outpu
     connectTimeoutMs: settings.connectTimeoutMs,
     idempotent: settings.idempotent,
     circuitBreaker: settings.circuitBreaker,
+    tls: settings.tls,
     policy: { faultRules: [], soapFaultRules: [], headers: [] },
     dispatchKey: dispatchKeyOf(m.input),
     inputDef: defs.input,

@@ -2,6 +2,8 @@
  * Configuration: defaults < environment (.env included) < command-line flags, validated once
  * into a frozen object. Every variable is listed in .env.example.
  */
+import { AdminSettingError, DEFAULT_ADMIN_ROUTES, parseAdminSettings } from '../admin/policy';
+import { DEFAULT_NONCE_CACHE_SIZE } from '../auth/wss/nonce-cache';
 import { DEFAULT_JSON_MAX_DEPTH, JSON_DEPTH_ENV } from '../json/depth';
 import { LOG_LEVELS, type LogLevel } from '../log';
 import { DEFAULT_READ_LIMITS, LIMIT_ENV_NAMES, type ReadLimits } from '../xml/stream';
@@ -57,6 +59,16 @@ export interface Config {
   readonly redisUrl: string;
   /** Prefix of every rate-limit key in the store. */
   readonly rateLimitPrefix: string;
+  /** Bearer token the admin routes need (a secret); '' for none. */
+  readonly adminToken: string;
+  /** SHA-256 (hex) of that token, instead of the token itself; '' for none. */
+  readonly adminTokenSha256: string;
+  /** Addresses and CIDRs the admin routes answer, comma-separated; '' for any. */
+  readonly adminAllow: string;
+  /** The admin routes ADMIN_TOKEN and ADMIN_ALLOW protect, comma-separated. */
+  readonly adminRoutes: string;
+  /** Nonces of inbound WS-Security UsernameTokens (`soapAuth`) remembered at once against replays. */
+  readonly soapAuthNonceCacheSize: number;
 }
 
 export const DEFAULTS: Config = Object.freeze({
@@ -92,6 +104,11 @@ export const DEFAULTS: Config = Object.freeze({
   rateLimitStore: 'memory',
   redisUrl: 'redis://127.0.0.1:6379',
   rateLimitPrefix: 'soap-bridge-rl',
+  adminToken: '',
+  adminTokenSha256: '',
+  adminAllow: '',
+  adminRoutes: DEFAULT_ADMIN_ROUTES,
+  soapAuthNonceCacheSize: DEFAULT_NONCE_CACHE_SIZE,
 });
 
 /** Environment variable of each setting. */
@@ -128,6 +145,11 @@ export const ENV_NAMES: Record<keyof Config, string> = {
   rateLimitStore: 'RATE_LIMIT_STORE',
   redisUrl: 'REDIS_URL',
   rateLimitPrefix: 'RATE_LIMIT_PREFIX',
+  adminToken: 'ADMIN_TOKEN',
+  adminTokenSha256: 'ADMIN_TOKEN_SHA256',
+  adminAllow: 'ADMIN_ALLOW',
+  adminRoutes: 'ADMIN_ROUTES',
+  soapAuthNonceCacheSize: 'SOAP_AUTH_NONCE_CACHE_SIZE',
 };
 
 export class ConfigError extends Error {}
@@ -174,6 +196,14 @@ export function loadConfig(flags: Raw = {}, env: NodeJS.ProcessEnv = process.env
   if (!/^[A-Za-z0-9:._-]{1,100}$/.test(rateLimitPrefix)) throw new ConfigError(`${label('rateLimitPrefix')} must be 1 to 100 letters, digits or : . _ -, got "${rateLimitPrefix}"`);
   const host = String(pick('host') ?? DEFAULTS.host);
   if (!/^[A-Za-z0-9.:_\-[\]]+$/.test(host)) throw new ConfigError(`${label('host')} is not a host name or address: "${host}"`);
+  const text = (key: keyof Config): string => String(pick(key) ?? DEFAULTS[key]);
+  const admin = { token: text('adminToken'), tokenSha256: text('adminTokenSha256'), allow: text('adminAllow'), routes: text('adminRoutes') };
+  try {
+    parseAdminSettings(admin); // checked here, so that a bad setting stops start-up (admin/policy.ts)
+  } catch (e) {
+    if (e instanceof AdminSettingError) throw new ConfigError(e.message);
+    throw e;
+  }
   return Object.freeze({
     port: num('port', 0, 65535),
     host,
@@ -207,6 +237,11 @@ export function loadConfig(flags: Raw = {}, env: NodeJS.ProcessEnv = process.env
     rateLimitStore: store,
     redisUrl,
     rateLimitPrefix,
+    adminToken: admin.token,
+    adminTokenSha256: admin.tokenSha256,
+    adminAllow: admin.allow,
+    adminRoutes: admin.routes,
+    soapAuthNonceCacheSize: num('soapAuthNonceCacheSize', 1, 100000000),
   });
 }
 

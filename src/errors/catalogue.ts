@@ -90,6 +90,10 @@ export class BridgeError extends Error {
       backend?: { status: number; title?: string; detail?: string };
       /** Header blocks that were not understood (MustUnderstand faults). */
       notUnderstood?: { ns: string; local: string }[];
+      /** A fault code in another namespace (WS-Security's wsse:FailedAuthentication): SOAP 1.1 faultcode, SOAP 1.2 Subcode. */
+      faultQName?: { ns: string; prefix: string; local: string };
+      /** Why an inbound WS-Security check refused the request, for the log (never a secret). */
+      authFailure?: { fault: string; reason: string; username?: string };
     } = {},
   ) {
     super(detail);

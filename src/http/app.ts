@@ -7,6 +7,9 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
+import { adminGuard, adminRoutes } from '../admin/routes';
+import type { ReloadAnswer } from '../admin/reload';
+import { NonceCache } from '../auth/wss/nonce-cache';
 import type { Bundle } from '../compile';
 import { xmlLimitsOf, type Config } from '../config';
 import { BridgeError, toProblem } from '../errors/catalogue';
@@ -44,6 +47,8 @@ export interface AppDeps {
   metrics?: Metrics;
   /** The rate-limit counters (mapping key rateLimit); absent: nothing is limited. */
   rateLimits?: RateLimits;
+  /** POST /admin/reload: reloads every bundle (admin/reload.ts). */
+  reload?: () => Promise<ReloadAnswer>;
 }
 
 /** The XML read limits of a configuration, worked out once per configuration. */
@@ -52,6 +57,14 @@ function xmlLimitsFor(config: Config): ReadLimits {
   let limits = limitsByConfig.get(config);
   if (!limits) limitsByConfig.set(config, (limits = xmlLimitsOf(config)));
   return limits;
+}
+
+/** The replay cache of inbound UsernameTokens, one per configuration (so it outlives reloads). */
+const noncesByConfig = new WeakMap<Config, NonceCache>();
+function noncesFor(config: Config): NonceCache {
+  let cache = noncesByConfig.get(config);
+  if (!cache) noncesByConfig.set(config, (cache = new NonceCache(config.soapAuthNonceCacheSize)));
+  return cache;
 }
 
 /** Per-request facts for the access line. */
@@ -179,7 +192,7 @@ function handleContract(deps: AppDeps, req: IncomingMessage, res: ServerResponse
 async function handleSoap(deps: AppDeps, req: IncomingMessage, res: ServerResponse, service: string): Promise<void> {
   const f = factsOf(req);
   f.service = service;
-  const ctx: SoapCallContext = { ...backendContext(deps, f.requestId), xmlLimits: xmlLimitsFor(deps.config), jsonMaxDepth: deps.config.jsonMaxDepth, version: versionOfContentType(req.headers['content-type']) };
+  const ctx: SoapCallContext = { ...backendContext(deps, f.requestId), xmlLimits: xmlLimitsFor(deps.config), jsonMaxDepth: deps.config.jsonMaxDepth, version: versionOfContentType(req.headers['content-type']), nonces: noncesFor(deps.config), onAuthenticated: (principal) => (f.principal = principal) };
   ctx.admit = (op) => rateLimit(deps, req, res, f, op);
   let reply: { status: number; contentType: string; body: string };
   let release: (() => void) | undefined;
@@ -200,6 +213,8 @@ async function handleSoap(deps: AppDeps, req: IncomingMessage, res: ServerRespon
     // failure of this facade, not a problem+json a SOAP client cannot read.
     const err = e instanceof BridgeError ? e : internalError(deps, f, e);
     if (err === e) noteFailure(deps, f, err);
+    const why = err.extra.authFailure;
+    if (why) deps.logger.warn(`WS-Security refused: ${why.reason}`, { requestId: f.requestId, service: f.service, operation: ctx.operation, fault: why.fault, username: why.username });
     reply = faultReply(err, ctx.version ?? '1.1', f.requestId);
     if (err.code === 'PAYLOAD_TOO_LARGE') res.setHeader('connection', 'close');
     for (const [k, v] of Object.entries(err.extra.headers ?? {})) res.setHeader(k, v);
@@ -329,6 +344,12 @@ export function createApp(deps: AppDeps): express.Express {
     else res.json({ status: 'ready', ...body });
   });
 
+  // Admin routes (admin/): each behind its guard (ADMIN_TOKEN, ADMIN_ALLOW, ADMIN_ROUTES).
+  app.use('/metrics', adminGuard(deps, 'metrics'));
+  app.use('/docs', adminGuard(deps, 'docs'));
+  app.use('/openapi.json', adminGuard(deps, 'openapi'));
+  app.use(adminRoutes(deps));
+
   app.get('/metrics', async (_req, res) => {
     if (!deps.metrics) throw new BridgeError('NOT_FOUND', 'metrics are turned off (METRICS=false)');
     const { contentType, body } = await deps.metrics.text();
@@ -391,6 +412,7 @@ export function createRequestListener(deps: AppDeps): (req: IncomingMessage, res
       };
       if (f.service !== undefined) entry.service = f.service;
       if (f.operation !== undefined) entry.operation = f.operation;
+      if (f.principal !== undefined) entry.principal = f.principal;
       if (f.backendMs !== undefined) entry.backendMs = Math.round(f.backendMs * 100) / 100;
       if (!res.writableFinished) entry.aborted = true;
       logger.info('access', entry);

@@ -4,6 +4,7 @@
  * and the call the SOAP facade makes to the JSON service. Everything is checked here, at load
  * time, and reported at the YAML position it is about; requests get compiled closures only.
  */
+import path from 'node:path';
 import type Ajv2020 from 'ajv/dist/2020';
 import { violationsOf } from '../compile/ajv';
 import type { Diagnostics } from '../compile/diagnostics';
@@ -13,7 +14,9 @@ import type { SchemaSet } from '../compile/xsd';
 import type { OperationModel, SoapVersion } from '../model/operation';
 import type { HttpMethod, JsonSchema, RouteDescription } from '../model/route';
 import type { ElementDecl } from '../model/xsd';
+import { compileSoapAuth } from '../auth/wss/mapping';
 import { registerSecret } from '../log/redact';
+import { compileTls, isPlainHttp, type OutboundTls, type TlsSpec } from '../tls/outbound';
 import type { UsernameToken } from '../soap/wssecurity';
 import { rateLimitRules } from '../ratelimit/rule';
 import { describeRoute } from './describe';
@@ -47,6 +50,8 @@ export interface OperationSettings {
   circuitBreaker: CircuitBreakerSpec | undefined;
   /** Global elements of the SOAP headers this operation sends (their namespaces go on the Envelope). */
   headerElements: ElementDecl[];
+  /** Outbound TLS of its backend (mapping key `tls`). */
+  tls: OutboundTls | undefined;
 }
 
 interface PreparedHeader {
@@ -64,6 +69,11 @@ export class MappingCompiler {
   private readonly headers = new Map<SoapHeaderSpec, PreparedHeader>();
   private bundleFaults: FaultRule[] = [];
   private bundleSoapFaults: SoapFaultRule[] = [];
+  private readonly tlsCompiled = new Map<TlsSpec, OutboundTls | undefined>();
+  private readonly tlsPlainWarned = new Set<TlsSpec>();
+  /** Files the mapping refers to (TLS certificates and keys): hashed and watched with the bundle. */
+  readonly extraFiles: string[] = [];
+  private readonly file: string | undefined;
 
   constructor(
     loaded: LoadedMapping,
@@ -74,6 +84,25 @@ export class MappingCompiler {
   ) {
     this.mapping = loaded.mapping;
     this.where = loaded.where;
+    this.file = loaded.file;
+  }
+
+  /** The `tls` of an operation (its own, else the service's), compiled once per map. */
+  private tlsFor(name: string, urls: (string | undefined)[]): OutboundTls | undefined {
+    const own = this.op(name).tls;
+    const spec = own ?? this.mapping.tls;
+    if (!spec) return undefined;
+    const at: MappingPath = own ? ['operations', name, 'tls'] : ['tls'];
+    if (!this.tlsCompiled.has(spec)) {
+      const dir = this.file ? path.dirname(this.file) : process.cwd();
+      this.tlsCompiled.set(spec, compileTls(spec, at, { dir, where: this.where, diags: this.diags, files: this.extraFiles }));
+    }
+    const used = urls.filter((u): u is string => u !== undefined);
+    if (used.length > 0 && used.every(isPlainHttp) && !this.tlsPlainWarned.has(spec)) {
+      this.tlsPlainWarned.add(spec);
+      this.diags.warn(this.where(at, true), `${formatPath(at)} has no effect on ${name}: its backend ${used.join(' and ')} is http://, not https://`);
+    }
+    return this.tlsCompiled.get(spec);
   }
 
   private op(name: string): OperationMapping {
@@ -169,14 +198,17 @@ export class MappingCompiler {
       const h = this.headers.get(s);
       return h ? [h.decl] : [];
     });
+    const endpoint = op.soapBackend ?? this.mapping.soapBackend ?? (this.mapping.restBackend ? undefined : m.address);
+    const restBase = op.restBackend ?? this.mapping.restBackend;
     return {
-      endpoint: op.soapBackend ?? this.mapping.soapBackend ?? (this.mapping.restBackend ? undefined : m.address),
-      restBase: op.restBackend ?? this.mapping.restBackend,
+      endpoint,
+      restBase,
       timeoutMs: op.timeoutMs ?? this.mapping.timeoutMs,
       connectTimeoutMs: op.connectTimeoutMs ?? this.mapping.connectTimeoutMs,
       idempotent: op.idempotent ?? this.mapping.idempotent ?? false,
       circuitBreaker: this.mapping.circuitBreaker,
       headerElements,
+      tls: this.tlsFor(m.name, [endpoint, restBase]),
     };
   }
 
@@ -200,6 +232,7 @@ export class MappingCompiler {
     const check = this.checker(ajv, view);
     this.bundleFaults = compileFaultRules(this.mapping.faults, ['faults'], undefined, { where: this.where, report: this.diags });
     this.bundleSoapFaults = compileSoapFaultRules(this.mapping.soapFaults);
+    const soapAuthOf = compileSoapAuth(this.mapping.soapAuth, this.mapping.operations ?? {}, this.where, this.diags, soapFacade);
     const headerBlocks = new Map<SoapHeaderSpec, HeaderBlock>();
     const blockFor = (spec: SoapHeaderSpec): HeaderBlock | undefined => {
       const known = headerBlocks.get(spec);
@@ -236,6 +269,7 @@ export class MappingCompiler {
           return b ? [b] : [];
         }),
         security: security satisfies UsernameToken | undefined,
+        soapAuth: soapAuthOf(m.name),
         restCall: soapFacade
           ? compileRestCall(spec.restCall, op, this.mapping.restHeaders ?? {}, view, (path, label, defaultBody, sides) => this.transformContext(view, check, [...at, 'restCall', ...path], { label, defaultBody, ...sides }), this.where, this.diags)
           : undefined,

@@ -11,6 +11,8 @@ import type { Diagnostics } from '../compile/diagnostics';
 import type { SourcePos } from '../model/xsd';
 import type { HttpMethod } from '../model/route';
 import type { RateLimitSpec } from '../ratelimit/rule';
+import type { TlsSpec } from '../tls/outbound';
+import type { SoapAuthSpec } from '../auth/wss/mapping';
 import { knownKeys, MAPPING_SCHEMA } from './schema';
 
 /** A field's value in `fields:` maps: a source string, `{from, default}` or `{const}`. */
@@ -74,6 +76,8 @@ export interface OperationMapping {
   soapFaults?: SoapFaultRuleSpec[];
   soapHeaders?: SoapHeaderSpec[];
   security?: SecuritySpec;
+  /** SOAP facade: inbound WS-Security UsernameToken check, or false for none. */
+  soapAuth?: SoapAuthSpec;
   timeoutMs?: number;
   connectTimeoutMs?: number;
   /** Safe to send twice: retried after a connection error, timeout or 502-504. */
@@ -85,6 +89,8 @@ export interface OperationMapping {
   restCall?: RestCallSpec;
   /** This operation's own rate limit, or false for none (src/ratelimit). */
   rateLimit?: RateLimitSpec;
+  /** Outbound TLS of this operation's backend; replaces the service's `tls`. */
+  tls?: TlsSpec;
 }
 
 /** The circuit breaker of the bundle's backends; false turns it off. */
@@ -107,11 +113,15 @@ export interface Mapping {
   validation?: 'fast' | 'strict';
   soapHeaders?: SoapHeaderSpec[];
   security?: SecuritySpec;
+  /** SOAP facade: inbound WS-Security UsernameToken check of every operation. */
+  soapAuth?: SoapAuthSpec;
   faults?: FaultRuleSpec[];
   soapFaults?: SoapFaultRuleSpec[];
   restHeaders?: Record<string, string>;
   /** Requests per client per window for the whole service (src/ratelimit). */
   rateLimit?: RateLimitSpec;
+  /** Outbound TLS of the bundle's https:// backends. */
+  tls?: TlsSpec;
   operations?: Record<string, OperationMapping>;
 }
 

@@ -3,6 +3,7 @@
  * else reads the file; `x-expect` says, in words, what a value should look like, and is what the
  * loader prints when a value has the wrong type. docs/mapping.md documents each key.
  */
+import { SOAP_AUTH_SCHEMA } from '../auth/wss/mapping';
 
 const URL = { type: 'string', pattern: '^https?://', 'x-expect': 'an http:// or https:// URL' } as const;
 const TIMEOUT = { type: 'integer', minimum: 1, maximum: 3_600_000, 'x-expect': 'a timeout in milliseconds (an integer)' } as const;
@@ -179,6 +180,30 @@ const RATE_LIMIT = {
   },
 } as const;
 
+const PEM_FILE = { type: 'string', minLength: 1, 'x-expect': 'a PEM file name, relative to the bundle folder' } as const;
+
+/** Outbound TLS of https:// backends (src/tls/outbound.ts checks the files). */
+const TLS = {
+  type: 'object',
+  additionalProperties: false,
+  'x-expect': 'a map with ca, cert, key, passphrase, servername, minVersion',
+  properties: {
+    ca: {
+      type: ['string', 'array'],
+      minLength: 1,
+      minItems: 1,
+      items: PEM_FILE,
+      'x-expect': 'a PEM file of CA certificates, or a list of them (relative to the bundle folder)',
+    },
+    systemCa: { type: 'boolean', 'x-expect': "true (trust Node's built-in roots as well as ca) or false (only ca, the default)" },
+    cert: { ...PEM_FILE, 'x-expect': 'a PEM file of the client certificate (and its chain), relative to the bundle folder' },
+    key: { ...PEM_FILE, 'x-expect': "a PEM file of the client certificate's private key, relative to the bundle folder" },
+    passphrase: { type: 'string', 'x-expect': 'the passphrase of an encrypted key, from the environment: ${VAR}' },
+    servername: { type: 'string', pattern: '^[A-Za-z0-9*]([A-Za-z0-9.*-]*[A-Za-z0-9])?$', 'x-expect': 'a host name (SNI, and the name checked in the certificate)' },
+    minVersion: { enum: ['TLSv1.2', 'TLSv1.3'], 'x-expect': 'TLSv1.2 or TLSv1.3' },
+  },
+} as const;
+
 const OPERATION = {
   type: 'object',
   additionalProperties: false,
@@ -191,6 +216,7 @@ const OPERATION = {
     soapFaults: { type: 'array', items: SOAP_FAULT_RULE, 'x-expect': 'a list of status rules' },
     soapHeaders: { type: 'array', items: SOAP_HEADER, 'x-expect': 'a list of header blocks' },
     security: SECURITY,
+    soapAuth: SOAP_AUTH_SCHEMA,
     timeoutMs: TIMEOUT,
     connectTimeoutMs: TIMEOUT,
     idempotent: IDEMPOTENT,
@@ -200,6 +226,7 @@ const OPERATION = {
     restBackend: URL,
     restCall: REST_CALL,
     rateLimit: RATE_LIMIT,
+    tls: TLS,
   },
 } as const;
 
@@ -228,10 +255,12 @@ export const MAPPING_SCHEMA = {
     },
     soapHeaders: OPERATION.properties.soapHeaders,
     security: SECURITY,
+    soapAuth: SOAP_AUTH_SCHEMA,
     faults: OPERATION.properties.faults,
     soapFaults: OPERATION.properties.soapFaults,
     restHeaders: HEADER_MAP,
     rateLimit: RATE_LIMIT,
+    tls: TLS,
     operations: { type: 'object', 'x-expect': 'a map of WSDL operation name: settings', additionalProperties: OPERATION },
   },
 } as const;

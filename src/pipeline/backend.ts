@@ -30,7 +30,7 @@ export function jsonReplyFailed(reply: HttpReply): boolean {
   return reply.status >= 500;
 }
 
-export function callPolicy(op: CompiledOperation, ctx: BackendContext, isFailure: (reply: HttpReply) => boolean): Pick<PostOptions, 'timeoutMs' | 'maxBytes' | 'connectTimeoutMs' | 'retries' | 'breaker' | 'isFailure' | 'onRetry'> {
+export function callPolicy(op: CompiledOperation, ctx: BackendContext, isFailure: (reply: HttpReply) => boolean): Pick<PostOptions, 'timeoutMs' | 'maxBytes' | 'connectTimeoutMs' | 'retries' | 'breaker' | 'isFailure' | 'onRetry' | 'tls'> {
   const onRetry = ctx.onRetry;
   return {
     timeoutMs: op.timeoutMs ?? ctx.defaultTimeoutMs,
@@ -38,6 +38,7 @@ export function callPolicy(op: CompiledOperation, ctx: BackendContext, isFailure
     connectTimeoutMs: op.connectTimeoutMs,
     retries: op.idempotent ? (ctx.retries ?? 0) : 0,
     breaker: op.circuitBreaker,
+    tls: op.tls,
     isFailure,
     onRetry: onRetry && ((attempt, reason, delayMs) => onRetry({ requestId: ctx.requestId, operation: op.name, attempt, reason, delayMs })),
   };

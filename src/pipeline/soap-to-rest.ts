@@ -4,6 +4,8 @@
  * answer -> encode the response envelope. Every failure leaves as a BridgeError; the HTTP layer
  * writes it as a SOAP Fault in the caller's version.
  */
+import { isOurSecurityHeader } from '../auth/wss/verify';
+import { defaultNonceCache, type NonceCache } from '../auth/wss/nonce-cache';
 import type { Bundle, CompiledOperation } from '../compile';
 import type { Violation } from '../compile/codec';
 import { BridgeError } from '../errors/catalogue';
@@ -37,6 +39,12 @@ export interface SoapCallContext extends BackendContext {
   backendMs?: number;
   /** Runs once the operation is known and the input is valid, before the JSON service is called (rate limiting); throws to refuse. */
   admit?: (op: CompiledOperation) => Promise<void>;
+  /** The replay cache of inbound UsernameTokens (`soapAuth`); default: one per process. */
+  nonces?: NonceCache;
+  /** Set when the caller proved who it is (the user name of its UsernameToken). */
+  principal?: string;
+  /** Called as soon as the caller is authenticated, before its input is read (access line, per-client limits). */
+  onAuthenticated?: (principal: string) => void;
 }
 
 export interface SoapReply {
@@ -100,12 +108,16 @@ function envelopeFailure(e: unknown, src: string): unknown {
 
 const NEXT_ROLES = new Set(['http://schemas.xmlsoap.org/soap/actor/next', `${SOAP12_ENV.replace(/\/$/, '')}/role/next`, `${SOAP12_ENV.replace(/\/$/, '')}/role/ultimateReceiver`]);
 
-/** Header blocks addressed to this node with mustUnderstand set: the bridge understands none yet. */
-export function checkHeaders(header: XElem | undefined, version: SoapVersion): void {
+/**
+ * Header blocks addressed to this node with mustUnderstand set: the bridge understands none,
+ * except the wsse:Security block when the operation verifies it (`understandsSecurity`).
+ */
+export function checkHeaders(header: XElem | undefined, version: SoapVersion, understandsSecurity = false): void {
   if (!header) return;
   const env = version === '1.1' ? SOAP11_ENV : SOAP12_ENV;
   const missed: { ns: string; local: string }[] = [];
   for (const block of header.children) {
+    if (understandsSecurity && isOurSecurityHeader(block, version)) continue;
     const mu = attrOf(block, env, 'mustUnderstand')?.trim();
     if (!(mu === '1' || mu === 'true')) continue;
     const target = attrOf(block, env, version === '1.1' ? 'actor' : 'role')?.trim();
@@ -218,14 +230,28 @@ async function callJsonService(op: CompiledOperation, input: unknown, ctx: SoapC
  * header blocks checked, the operation found, the input decoded and validated. Every refusal
  * is a BridgeError; `ctx.version` and `ctx.operation` are set as soon as they are known.
  */
-export function readSoapRequest(bundle: Bundle, req: SoapRequest, ctx: Pick<SoapCallContext, 'version' | 'operation' | 'xmlLimits'>): { op: CompiledOperation; version: SoapVersion; input: unknown } {
+export function readSoapRequest(bundle: Bundle, req: SoapRequest, ctx: Pick<SoapCallContext, 'version' | 'operation' | 'xmlLimits' | 'nonces' | 'principal' | 'onAuthenticated'>): { op: CompiledOperation; version: SoapVersion; input: unknown } {
   const { s, version, header, src } = openRequest(bundle, req, ctx);
-  checkHeaders(header, version);
   let op: CompiledOperation;
+  try {
+    // Only looks at the Body's first element (names the WSDL publishes), decodes nothing.
+    op = findOperation(bundle, s, version, actionOf(req, version));
+  } catch (e) {
+    // No operation: a service that verifies wsse:Security anywhere understands it here too.
+    const verifies = [...(bundle.soapOperations.get(version)?.values() ?? [])].some((ops) => ops.some((o) => o.policy.soapAuth !== undefined));
+    checkHeaders(header, version, verifies);
+    throw envelopeFailure(e, src);
+  }
+  ctx.operation = op.name;
+  // `soapAuth`: the caller is authenticated before anything about its input is checked or said.
+  const auth = op.policy.soapAuth;
+  if (auth) {
+    ctx.principal = auth.verify(header, version, ctx.nonces ?? defaultNonceCache()).principal;
+    ctx.onAuthenticated?.(ctx.principal);
+  }
+  checkHeaders(header, version, auth !== undefined);
   let decoded: { value: unknown; errors: Violation[] };
   try {
-    op = findOperation(bundle, s, version, actionOf(req, version));
-    ctx.operation = op.name;
     decoded = op.decodeRequest(s);
     closeEnvelope(s, version);
   } catch (e) {

@@ -19,8 +19,8 @@ export interface WatcherOptions {
   readyTimeoutMs?: number;
 }
 
-/** Extensions of the files a bundle folder is built from (its WSDL, schemas and mapping). */
-const BUNDLE_EXTENSIONS = new Set(['.wsdl', '.xsd', '.xml', '.yaml', '.yml']);
+/** Extensions of the files a bundle folder is built from (its WSDL, schemas, mapping and the TLS files of `tls`). */
+const BUNDLE_EXTENSIONS = new Set(['.wsdl', '.xsd', '.xml', '.yaml', '.yml', '.pem', '.crt', '.cer', '.key']);
 
 /** Bundle folders nest their schemas a few levels at most; a limit keeps a misconfigured root (/) cheap. */
 const TREE_DEPTH = 8;

@@ -50,13 +50,15 @@ function detailOf(err: BridgeError, requestId: string): string {
 export function faultReply(err: BridgeError, version: SoapVersion, requestId: string): FaultReply {
   const kind = err.extra.soapFault?.code ?? err.spec.fault;
   const subcode = err.extra.soapFault?.subcode;
+  const q = err.extra.faultQName;
   const reason = text(err.detail);
   const detail = detailOf(err, requestId);
   if (version === '1.1') {
     // SOAP 1.1 refines a code with dots: soap:Client.NotFound.
     const body =
       `<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="${SOAP11_ENV}"><soap:Body><soap:Fault>` +
-      `<faultcode>soap:${kind}${subcode ? `.${subcode}` : ''}</faultcode><faultstring>${reason}</faultstring><detail>${detail}</detail>` +
+      (q ? `<faultcode xmlns:${q.prefix}="${text(q.ns)}">${q.prefix}:${q.local}</faultcode>` : `<faultcode>soap:${kind}${subcode ? `.${subcode}` : ''}</faultcode>`) +
+      `<faultstring>${reason}</faultstring><detail>${detail}</detail>` +
       '</soap:Fault></soap:Body></soap:Envelope>';
     return { status: 500, contentType: soapContentType('1.1'), body };
   }
@@ -74,7 +76,7 @@ export function faultReply(err: BridgeError, version: SoapVersion, requestId: st
   }
   const body =
     `<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="${envelopeNs('1.2')}">${header}<soap:Body><soap:Fault>` +
-    `<soap:Code><soap:Value>soap:${code}</soap:Value>${subcode ? `<soap:Subcode><soap:Value xmlns:sbc="${FAULT_DETAIL_NS}">sbc:${subcode}</soap:Value></soap:Subcode>` : ''}</soap:Code><soap:Reason><soap:Text xml:lang="en">${reason}</soap:Text></soap:Reason>` +
+    `<soap:Code><soap:Value>soap:${code}</soap:Value>${q ? `<soap:Subcode><soap:Value xmlns:${q.prefix}="${text(q.ns)}">${q.prefix}:${q.local}</soap:Value></soap:Subcode>` : subcode ? `<soap:Subcode><soap:Value xmlns:sbc="${FAULT_DETAIL_NS}">sbc:${subcode}</soap:Value></soap:Subcode>` : ''}</soap:Code><soap:Reason><soap:Text xml:lang="en">${reason}</soap:Text></soap:Reason>` +
     `<soap:Detail>${detail}</soap:Detail></soap:Fault></soap:Body></soap:Envelope>`;
   return { status: code === 'Sender' ? 400 : 500, contentType: soapContentType('1.2'), body };
 }

@@ -3,7 +3,9 @@
  * call (connect, send, headers and body included) and a cap on the reply size. Failures are
  * TransportErrors with a stable code; nothing else escapes.
  */
-import { Pool, errors as undiciErrors, type Dispatcher } from 'undici';
+import { buildConnector, Pool, errors as undiciErrors, type Dispatcher } from 'undici';
+import type { OutboundTls } from '../tls/outbound';
+import { describeTlsFailure } from '../tls/errors';
 import { Breaker, type BreakerSettings, type BreakerState } from './breaker';
 
 /**
@@ -48,6 +50,8 @@ export interface PostOptions {
   breaker?: BreakerSettings | false;
   /** Whether a reply counts as a failure of the backend (breaker, retries); default: status >= 500. */
   isFailure?: (reply: HttpReply) => boolean;
+  /** Outbound TLS of an https:// backend (mapping key `tls`): its own pool per settings. */
+  tls?: OutboundTls;
   /** Called before each retry. */
   onRetry?: (attempt: number, reason: string, delayMs: number) => void;
 }
@@ -69,6 +73,12 @@ export interface TransportOptions {
 /** One backend origin as the bridge sees it: its pool, calls in flight, breaker. */
 interface Backend {
   pool: Pool;
+  /**
+   * TLS errors of its connections by local port (https only): undici reports a
+   * connection the backend closed with a TLS alert (a client certificate it requires or
+   * refuses) as "other side closed"; the alert itself is kept here to name the problem.
+   */
+  tlsErrors?: Map<number, Error>;
   inFlight: number;
   breaker?: Breaker;
   breakerKey?: string;
@@ -85,14 +95,31 @@ const RETRY_STATUSES = new Set([502, 503, 504]);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms).unref());
 
 function describeFailure(e: unknown): string {
+  const tlsProblem = describeTlsFailure(e);
+  if (tlsProblem) return tlsProblem;
   const err = e as { code?: string; message?: string; cause?: { code?: string; message?: string } };
   const code = err.cause?.code ?? err.code;
   const msg = err.cause?.message ?? err.message ?? String(e);
   return code && !msg.includes(code) ? `${code}: ${msg}` : msg;
 }
 
+/**
+ * A backend that refuses our client certificate after the handshake (a TLS 1.3 server that does
+ * not trust its issuer, or finds it expired) may close the connection without a TLS alert; the
+ * caller then sees only "other side closed", which deserves a hint when the connection never
+ * delivered a byte (a fresh connection, not an idle one the backend dropped).
+ */
+function closedAfterHandshake(e: unknown, sentCert: boolean): string {
+  const err = e as { code?: unknown; socket?: { bytesRead?: number } };
+  if (err.code !== 'UND_ERR_SOCKET' || err.socket?.bytesRead !== 0) return describeFailure(e);
+  const why = sentCert
+    ? 'the backend probably refuses the client certificate (tls.cert): check that it trusts the certificate\'s issuer and that the certificate has not expired'
+    : 'the backend probably requires a client certificate: set tls.cert and tls.key';
+  return `TLS: the backend closed the connection without an answer (${describeFailure(e)}); ${why}`;
+}
+
 export class Transport {
-  /** Pools by origin and connect timeout. */
+  /** Pools by origin, connect timeout and TLS identity (the breaker stays per origin). */
   private readonly backends = new Map<string, Backend>();
   /** Parsed endpoint URLs (a bundle has few). */
   private readonly targets = new Map<string, { origin: string; path: string }>();
@@ -114,12 +141,32 @@ export class Transport {
     this.retryBackoffMs = options.retryBackoffMs ?? 100;
   }
 
-  private backend(origin: string, connectTimeoutMs: number): Backend {
-    const key = `${origin} ${connectTimeoutMs}`;
+  private backend(origin: string, connectTimeoutMs: number, tls: OutboundTls | undefined): Backend {
+    const key = `${origin} ${connectTimeoutMs} ${tls?.id ?? '-'}`;
     let b = this.backends.get(key);
     if (!b) {
-      const pool = new Pool(origin, { connections: this.connections, keepAliveTimeout: this.keepAliveTimeoutMs, pipelining: 1, connect: { timeout: connectTimeoutMs } });
-      b = { pool, inFlight: 0 };
+      let connect: Pool.Options['connect'] = { timeout: connectTimeoutMs };
+      let tlsErrors: Map<number, Error> | undefined;
+      if (origin.startsWith('https:')) {
+        const errors = (tlsErrors = new Map());
+        const base = buildConnector({ ...tls?.connect, timeout: connectTimeoutMs });
+        connect = (opts, cb) =>
+          base(opts, (err, socket) => {
+            const port = socket?.localPort;
+            if (socket && port !== undefined) {
+              socket.prependListener('error', (e: NodeJS.ErrnoException) => {
+                if (typeof e.code !== 'string' || !/^ERR_(SSL|TLS)_/.test(e.code)) return;
+                if (errors.size >= 64) errors.clear();
+                errors.set(port, e);
+              });
+              socket.once('close', () => setTimeout(() => errors.delete(port), 5000).unref());
+            }
+            if (err) cb(err, null);
+            else cb(null, socket!);
+          });
+      }
+      const pool = new Pool(origin, { connections: this.connections, keepAliveTimeout: this.keepAliveTimeoutMs, pipelining: 1, connect });
+      b = { pool, inFlight: 0, tlsErrors };
       this.backends.set(key, b);
     }
     return b;
@@ -169,7 +216,7 @@ export class Transport {
       if (this.targets.size < 1000) this.targets.set(url, target);
     }
     const connectTimeoutMs = options.connectTimeoutMs ?? this.connectTimeoutMs;
-    const backend = this.backend(target.origin, connectTimeoutMs);
+    const backend = this.backend(target.origin, connectTimeoutMs, options.tls);
     const breaker = this.breakerOf(target.origin, options.breaker ?? this.defaultBreaker);
     const isFailure = options.isFailure ?? ((r: HttpReply) => r.status >= 500);
     const retries = options.retries ?? 0;
@@ -186,7 +233,7 @@ export class Transport {
       let reply: HttpReply | undefined;
       let error: TransportError | undefined;
       try {
-        reply = await this.once(backend.pool, target.path, options, connectTimeoutMs);
+        reply = await this.once(backend, target.path, options, connectTimeoutMs);
       } catch (e) {
         if (!(e instanceof TransportError)) throw e;
         error = e;
@@ -213,7 +260,8 @@ export class Transport {
    * One attempt through undici's dispatch API: no stream objects per call, the reply collected
    * as Buffers, one timer for the whole call (connect, send, headers and body).
    */
-  private once(pool: Pool, path: string, options: PostOptions, connectTimeoutMs: number): Promise<HttpReply> {
+  private once(backend: Backend, path: string, options: PostOptions, connectTimeoutMs: number): Promise<HttpReply> {
+    const { pool, tlsErrors } = backend;
     const { timeoutMs, maxBytes } = options;
     return new Promise<HttpReply>((resolve, reject) => {
       let controller: Dispatcher.DispatchController | undefined;
@@ -260,7 +308,16 @@ export class Transport {
           }
           const timeout = err instanceof undiciErrors.HeadersTimeoutError || err instanceof undiciErrors.BodyTimeoutError;
           // Refused, reset, DNS failure, closed mid-reply: the backend could not be reached properly.
-          settle(timeout ? new TransportError('TIMEOUT', `no complete reply within ${timeoutMs} ms`, err) : new TransportError('UNREACHABLE', describeFailure(err), err));
+          if (timeout) {
+            settle(new TransportError('TIMEOUT', `no complete reply within ${timeoutMs} ms`, err));
+            return;
+          }
+          // A connection closed by a TLS alert: the alert names the problem.
+          const port = (err as { socket?: { localPort?: number } }).socket?.localPort;
+          const alert = port !== undefined ? tlsErrors?.get(port) : undefined;
+          if (alert) tlsErrors!.delete(port!);
+          const cause = alert ?? err;
+          settle(new TransportError('UNREACHABLE', !alert && options.tls && tlsErrors && status === 0 ? closedAfterHandshake(err, options.tls?.connect.cert !== undefined) : describeFailure(cause), cause));
         },
       };
       try {

@@ -4,28 +4,31 @@
  * message` lines validate must print for it (the file relative to the folder).
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { describe, it } from 'mocha';
+import { before, describe, it } from 'mocha';
+import { runCli, type CliResult } from '../support/child';
 import { ROOT } from '../support/compile';
 
-const CLI = path.join(ROOT, 'dist', 'src', 'cli.js');
 const FIXTURES = path.join('test', 'fixtures', 'broken-mappings');
 
 describe('soap-bridge validate on broken mappings (one fixture per kind of error)', () => {
   const kinds = fs.readdirSync(path.join(ROOT, FIXTURES)).filter((d) => fs.statSync(path.join(ROOT, FIXTURES, d)).isDirectory()).sort();
-  const r = spawnSync(process.execPath, [CLI, 'validate', '--services', FIXTURES], { cwd: ROOT, encoding: 'utf8', timeout: 60000, env: { PATH: process.env.PATH } });
+  let r: CliResult;
   const byKind = new Map<string, string[]>();
-  for (const line of r.stdout.split('\n').filter(Boolean)) {
-    const m = /^test\/fixtures\/broken-mappings\/([^/]+)\/(.*)$/.exec(line);
-    assert.ok(m, `every line names a file of a fixture: ${line}`);
-    byKind.set(m[1], [...(byKind.get(m[1]) ?? []), m[2]]);
-  }
+  before(async function () {
+    this.timeout(90000);
+    r = await runCli(['validate', '--services', FIXTURES], { cwd: ROOT, timeoutMs: 60000 });
+    for (const line of r.stdout.split('\n').filter(Boolean)) {
+      const m = /^test\/fixtures\/broken-mappings\/([^/]+)\/(.*)$/.exec(line);
+      assert.ok(m, `every line names a file of a fixture: ${line}`);
+      byKind.set(m[1], [...(byKind.get(m[1]) ?? []), m[2]]);
+    }
+  });
 
   it('covers at least 20 kinds of error and exits 1', () => {
     assert.ok(kinds.length >= 20, `${kinds.length} fixtures`);
-    assert.equal(r.status, 1, r.stderr);
+    assert.equal(r.code, 1, r.stderr);
     assert.match(r.stderr, /invalid: \d+ errors?, \d+ warnings?\n$/);
   });
 

@@ -4,13 +4,12 @@
  * and SIGINT; bad fixtures stop it at start-up with file:line:col lines and exit 2.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, describe, it } from 'mocha';
 import { compileFixture, decodeEnvelope, ROOT } from '../support/compile';
 import { freePort, request, tempDir } from '../support/bridge';
-import { CLI, spawnCli, type CliChild } from '../support/child';
+import { runCli, spawnCli, type CliChild } from '../support/child';
 import { requestHeaders } from '../../src/soap/envelope';
 
 
@@ -102,20 +101,20 @@ describe('soap-bridge mock (command)', function () {
     assert.equal((await stopped(c)).code, 0);
   });
 
-  it('refuses a fixture that breaks the schema: file:line:col on stderr, exit 2, nothing listening', () => {
+  it('refuses a fixture that breaks the schema: file:line:col on stderr, exit 2, nothing listening', async () => {
     const dir = path.join(tmp.dir, 'bad');
     fs.mkdirSync(dir);
     fs.writeFileSync(path.join(dir, 'Add.json'), '{\n  "AddResult": "five"\n}\n');
-    const r = spawnSync(process.execPath, [CLI, 'mock', path.join('wsdl', 'calculator', 'calculator.wsdl'), '--port', '0', '--fixtures', dir], { cwd: ROOT, encoding: 'utf8', timeout: 30000, env: { PATH: process.env.PATH } });
-    assert.equal(r.status, 2, r.stderr);
+    const r = await runCli(['mock', path.join('wsdl', 'calculator', 'calculator.wsdl'), '--port', '0', '--fixtures', dir], { cwd: ROOT, timeoutMs: 30000 });
+    assert.equal(r.code, 2, r.stderr);
     assert.match(r.stderr, /Add\.json:2:16 \/AddResult must be an integer \(output of Add, SOAP 1\.1\)\n/);
     assert.match(r.stderr, /soap-bridge mock: .*the mock cannot start \(1 error\)\n$/);
     assert.doesNotMatch(r.stdout, /mock listening/);
   });
 
-  it('refuses a WSDL that does not load, with its diagnostics, exit 2', () => {
-    const r = spawnSync(process.execPath, [CLI, 'mock', path.join(tmp.dir, 'nope.wsdl'), '--port', '0'], { cwd: ROOT, encoding: 'utf8', timeout: 30000, env: { PATH: process.env.PATH } });
-    assert.equal(r.status, 2);
+  it('refuses a WSDL that does not load, with its diagnostics, exit 2', async () => {
+    const r = await runCli(['mock', path.join(tmp.dir, 'nope.wsdl'), '--port', '0'], { cwd: ROOT, timeoutMs: 30000 });
+    assert.equal(r.code, 2);
     assert.match(r.stderr, /nope\.wsdl:1:1 /);
   });
 });

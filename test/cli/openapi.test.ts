@@ -4,19 +4,17 @@
  * bundle does not load.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, describe, it } from 'mocha';
 import { request, startBridge, tempDir, writeBundle } from '../support/bridge';
+import { runCli } from '../support/child';
 import { ROOT } from '../support/compile';
 
-const CLI = path.join(ROOT, 'dist', 'src', 'cli.js');
 const CALC = fs.readFileSync(path.join(ROOT, 'wsdl', 'calculator', 'calculator.wsdl'), 'utf8');
 
-function run(args: string[], env: NodeJS.ProcessEnv = {}): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [CLI, ...args], { cwd: ROOT, encoding: 'utf8', timeout: 30000, maxBuffer: 64 * 1024 * 1024, env: { PATH: process.env.PATH, ...env } });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+function run(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return runCli(args, { cwd: ROOT, env, timeoutMs: 30000 });
 }
 
 describe('soap-bridge openapi', function () {
@@ -25,7 +23,7 @@ describe('soap-bridge openapi', function () {
   after(() => tmp.remove());
 
   it('prints the document of ./wsdl, pretty, exactly what GET /openapi.json serves but for servers', async () => {
-    const r = run(['openapi']);
+    const r = await run(['openapi']);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stderr, '');
     assert.match(r.stdout, /^\{\n {2}"openapi": "3\.1\.0",\n/);
@@ -41,48 +39,48 @@ describe('soap-bridge openapi', function () {
     }
   });
 
-  it('reads --services and SERVICES_DIR', () => {
+  it('reads --services and SERVICES_DIR', async () => {
     const dir = path.join(tmp.dir, 'services');
     writeBundle(dir, 'calc', { 'calc.wsdl': CALC, 'mapping.yaml': 'name: abacus\n' });
-    for (const r of [run(['openapi', '--services', dir]), run(['openapi'], { SERVICES_DIR: dir })]) {
+    for (const r of [(await run(['openapi', '--services', dir])), (await run(['openapi'], { SERVICES_DIR: dir }))]) {
       assert.equal(r.code, 0, r.stderr);
       assert.deepEqual(Object.keys(JSON.parse(r.stdout).paths), ['/api/abacus/Add', '/api/abacus/Subtract', '/api/abacus/Multiply', '/api/abacus/Divide']);
     }
   });
 
-  it('describes WSDL files given as arguments, each a bundle named after its file', () => {
+  it('describes WSDL files given as arguments, each a bundle named after its file', async () => {
     const a = path.join(tmp.dir, 'files', 'one.wsdl');
     const b = path.join(tmp.dir, 'files', 'two.wsdl');
     fs.mkdirSync(path.dirname(a), { recursive: true });
     fs.writeFileSync(a, CALC);
     fs.writeFileSync(b, CALC);
-    const r = run(['openapi', a, b]);
+    const r = await run(['openapi', a, b]);
     assert.equal(r.code, 0, r.stderr);
     const doc = JSON.parse(r.stdout);
     assert.deepEqual(doc.tags.map((t: { name: string }) => t.name), ['one', 'two']);
     assert.ok(doc.components.schemas['one.Operands'] && doc.components.schemas['two.Operands']);
   });
 
-  it('exits 1 with file:line:col on stderr and nothing on stdout when a bundle does not load', () => {
+  it('exits 1 with file:line:col on stderr and nothing on stdout when a bundle does not load', async () => {
     const dir = path.join(tmp.dir, 'broken');
     writeBundle(dir, 'calc', { 'calc.wsdl': CALC.replace('<wsdl:types>', '<wsdl:types><oops>') });
     writeBundle(dir, 'good', { 'calc.wsdl': CALC });
-    const r = run(['openapi', '--services', dir]);
+    const r = await run(['openapi', '--services', dir]);
     assert.equal(r.code, 1);
     assert.equal(r.stdout, '');
     assert.match(r.stderr, /^\S*calc\/calc\.wsdl:\d+:\d+ not well-formed XML: .+\nopenapi: 1 error; no document written\n$/);
-    const missing = run(['openapi', path.join(tmp.dir, 'nope.wsdl')]);
+    const missing = await run(['openapi', path.join(tmp.dir, 'nope.wsdl')]);
     assert.equal(missing.code, 1);
     assert.match(missing.stderr, /nope\.wsdl:1:1 /);
   });
 
-  it('refuses two files that would be one service', () => {
+  it('refuses two files that would be one service', async () => {
     const files = ['here', 'elsewhere'].map((d) => path.join(tmp.dir, d, 'one.wsdl'));
     for (const f of files) {
       fs.mkdirSync(path.dirname(f), { recursive: true });
       fs.writeFileSync(f, CALC);
     }
-    const r = run(['openapi', ...files]);
+    const r = await run(['openapi', ...files]);
     assert.equal(r.code, 1);
     assert.equal(r.stdout, '');
     assert.match(r.stderr, /one\.wsdl:1:1 service name "one" is already used by /);

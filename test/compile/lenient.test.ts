@@ -5,15 +5,14 @@
  * warning, that --strict refuses it, and that a request through the degraded part still works.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, describe, it } from 'mocha';
 import { compileWsdlFile, type Bundle, type CompiledOperation } from '../../src/compile';
 import { tempDir } from '../support/bridge';
-import { bodyXml, decodeEnvelope, ROOT } from '../support/compile';
+import { runCli } from '../support/child';
+import { bodyXml, decodeEnvelope } from '../support/compile';
 
-const CLI = path.join(ROOT, 'dist', 'src', 'cli.js');
 const tmp = tempDir('lenient');
 after(() => tmp.remove());
 let counter = 0;
@@ -53,16 +52,16 @@ function at(text: string, snippet: string): string {
   return `${text.slice(0, i).split('\n').length}:${i - text.lastIndexOf('\n', i - 1)}`;
 }
 
-function cli(args: string[], cwd: string): { code: number | null; lines: string[] } {
-  const r = spawnSync(process.execPath, [CLI, ...args], { cwd, encoding: 'utf8', timeout: 30000, env: { PATH: process.env.PATH } });
-  return { code: r.status, lines: r.stdout.split('\n').filter(Boolean) };
+async function cli(args: string[], cwd: string): Promise<{ code: number | null; lines: string[] }> {
+  const r = await runCli(args, { cwd, timeoutMs: 30000 });
+  return { code: r.code, lines: r.stdout.split('\n').filter(Boolean) };
 }
 
 /**
  * Loads `text` as x.wsdl and checks that it loads with exactly `warnings` (`line:col message`);
  * that `validate` prints them and exits 0, and `validate --strict` prints them as errors and exits 1.
  */
-function loads(text: string, warnings: string[]): Bundle {
+async function loads(text: string, warnings: string[]): Promise<Bundle> {
   const dir = path.join(tmp.dir, `case${++counter}`);
   fs.mkdirSync(dir);
   fs.writeFileSync(path.join(dir, 'x.wsdl'), text);
@@ -70,10 +69,10 @@ function loads(text: string, warnings: string[]): Bundle {
   assert.deepEqual(r.diagnostics.filter((d) => d.severity === 'error'), []);
   assert.deepEqual(r.diagnostics.map((d) => `${d.line}:${d.col} ${d.message}`), warnings);
   assert.ok(r.bundle);
-  const plain = cli(['validate', 'x.wsdl'], dir);
+  const plain = await cli(['validate', 'x.wsdl'], dir);
   assert.equal(plain.code, 0);
   assert.deepEqual(plain.lines, warnings.map((w) => `x.wsdl:${w.replace(' ', ' warning: ')}`));
-  const strict = cli(['validate', '--strict', 'x.wsdl'], dir);
+  const strict = await cli(['validate', '--strict', 'x.wsdl'], dir);
   assert.equal(strict.code, 1, '--strict refuses the leniency');
   assert.deepEqual(strict.lines, warnings.map((w) => `x.wsdl:${w}`));
   return r.bundle;
@@ -95,7 +94,7 @@ function reply(o: CompiledOperation, body: string): unknown {
 
 describe('loader leniencies: degraded, never silent', () => {
   describe('a type reference that does not resolve is read as xs:anyType', () => {
-    it('an undefined type: the element takes text or XML ($any) both ways', () => {
+    it('an undefined type: the element takes text or XML ($any) both ways', async () => {
       const text = wsdl({
         types: schema(
           '<xs:element name="Op"><xs:complexType><xs:sequence><xs:element name="id" type="xs:int"/>\n<xs:element name="extra" type="t:Missing"/></xs:sequence></xs:complexType></xs:element>\n' +
@@ -105,7 +104,7 @@ describe('loader leniencies: degraded, never silent', () => {
         portType: PORT_OP,
         binding: BIND_OP,
       });
-      const bundle = loads(text, [
+      const bundle = await loads(text, [
         `${at(text, '<xs:element name="extra"')} type {urn:t}Missing is not defined; element extra is read as xs:anyType`,
         `${at(text, '<xs:element name="echo"')} type {urn:t}Missing is not defined; element echo is read as xs:anyType`,
       ]);
@@ -121,7 +120,7 @@ describe('loader leniencies: degraded, never silent', () => {
       assert.deepEqual(reply(o, '<t:OpResponse xmlns:t="urn:t"><t:echo><b>1</b></t:echo></t:OpResponse>'), { echo: { $any: '<b>1</b>' } });
     });
 
-    it('a misspelt built-in (xs:anytype) and an unbound prefix with nothing of that name', () => {
+    it('a misspelt built-in (xs:anytype) and an unbound prefix with nothing of that name', async () => {
       const text = wsdl({
         types: schema(
           '<xs:element name="Op"><xs:complexType><xs:sequence>\n<xs:element name="a" type="xs:anytype"/>\n<xs:element name="b" type="q:Thing"/></xs:sequence></xs:complexType></xs:element>\n' +
@@ -132,7 +131,7 @@ describe('loader leniencies: degraded, never silent', () => {
         binding: BIND_OP,
       });
       const o = op(
-        loads(text, [
+        await loads(text, [
           `${at(text, '<xs:element name="a"')} xs:anytype is not an XML Schema built-in type (did you mean xs:anyType?); element a is read as xs:anyType`,
           `${at(text, '<xs:element name="b"')} prefix "q" in "q:Thing" is not bound to a namespace; element b is read as xs:anyType`,
         ]),
@@ -140,7 +139,7 @@ describe('loader leniencies: degraded, never silent', () => {
       assert.equal(bodyXml(o, { a: { $any: '<z/>' }, b: 'x' }), '<t:Op><t:a><z/></t:a><t:b>x</t:b></t:Op>');
     });
 
-    it('a name without prefix, or with an unbound prefix, means the only type of that name or the built-in', () => {
+    it('a name without prefix, or with an unbound prefix, means the only type of that name or the built-in', async () => {
       const text = wsdl({
         types: schema(
           '<xs:simpleType name="Code"><xs:restriction base="xs:string"><xs:enumeration value="A"/></xs:restriction></xs:simpleType>\n' +
@@ -152,7 +151,7 @@ describe('loader leniencies: degraded, never silent', () => {
         binding: BIND_OP,
       });
       const o = op(
-        loads(text, [
+        await loads(text, [
           // Unprefixed, the name is in the document's default namespace: here the WSDL one.
           `${at(text, '<xs:element name="code"')} type {http://schemas.xmlsoap.org/wsdl/}Code is not defined (no schema for namespace "http://schemas.xmlsoap.org/wsdl/" is loaded); using {urn:t}Code, the only type named "Code"`,
           `${at(text, '<xs:element name="n"')} prefix "xsd" in "xsd:int" is not bound to a namespace; using the XML Schema built-in xs:int`,
@@ -162,7 +161,7 @@ describe('loader leniencies: degraded, never silent', () => {
       assert.deepEqual(o.validateInput({ code: 'B', n: '2' })?.map((v) => v.pointer), ['/code', '/n']);
     });
 
-    it('an undefined base: the derived type keeps its own content and accepts any in place of the base', () => {
+    it('an undefined base: the derived type keeps its own content and accepts any in place of the base', async () => {
       const text = wsdl({
         types: schema(
           '<xs:complexType name="Item"><xs:complexContent>\n<xs:extension base="t:Base"><xs:sequence><xs:element name="sku" type="xs:string"/></xs:sequence></xs:extension></xs:complexContent></xs:complexType>\n' +
@@ -174,7 +173,7 @@ describe('loader leniencies: degraded, never silent', () => {
         binding: BIND_OP,
       });
       const o = op(
-        loads(text, [
+        await loads(text, [
           `${at(text, '<xs:extension base="t:Base">')} type {urn:t}Base is not defined; the base is read as xs:anyType: the derived type also accepts any content and attributes in its place`,
         ]),
       );
@@ -185,7 +184,7 @@ describe('loader leniencies: degraded, never silent', () => {
       });
     });
 
-    it('an xs:simpleType without restriction, list or union is read as xs:anySimpleType', () => {
+    it('an xs:simpleType without restriction, list or union is read as xs:anySimpleType', async () => {
       const text = wsdl({
         types: schema(
           '<xs:simpleType name="Id"><xs:extension base="xs:string"/></xs:simpleType>\n' +
@@ -196,26 +195,26 @@ describe('loader leniencies: degraded, never silent', () => {
         portType: PORT_OP,
         binding: BIND_OP,
       });
-      const o = op(loads(text, [`${at(text, '<xs:simpleType name="Id">')} xs:simpleType {urn:t}Id needs xs:restriction, xs:list or xs:union; it is read as xs:anySimpleType`]));
+      const o = op(await loads(text, [`${at(text, '<xs:simpleType name="Id">')} xs:simpleType {urn:t}Id needs xs:restriction, xs:list or xs:union; it is read as xs:anySimpleType`]));
       assert.equal(bodyXml(o, { id: 'X-1' }), '<t:Op><t:id>X-1</t:id></t:Op>');
     });
   });
 
   describe('an element reference that does not resolve', () => {
-    it('a part naming an undefined element: an element of that name, of type xs:anyType', () => {
+    it('a part naming an undefined element: an element of that name, of type xs:anyType', async () => {
       const text = wsdl({
         types: schema('<xs:element name="Op"><xs:complexType><xs:sequence><xs:element name="q" type="xs:string"/></xs:sequence></xs:complexType></xs:element>'),
         messages: '<message name="In"><part name="parameters" element="t:Op"/></message>\n<message name="Out">\n<part name="result" element="t:OpResponse"/></message>',
         portType: PORT_OP,
         binding: BIND_OP,
       });
-      const o = op(loads(text, [`${at(text, '<part name="result"')} element {urn:t}OpResponse is not defined; part result is read as an element {urn:t}OpResponse of type xs:anyType`]));
+      const o = op(await loads(text, [`${at(text, '<part name="result"')} element {urn:t}OpResponse is not defined; part result is read as an element {urn:t}OpResponse of type xs:anyType`]));
       assert.deepEqual(reply(o, '<t:OpResponse xmlns:t="urn:t"><t:total>3</t:total></t:OpResponse>'), { result: { $any: '<t:total xmlns:t="urn:t">3</t:total>' } });
       assert.equal(o.validateOutput({ result: 'done' }), undefined);
       assert.equal(o.encodeResponse({ result: { $any: '<t:total>3</t:total>' } }).includes('<t:OpResponse><t:total>3</t:total></t:OpResponse>'), true);
     });
 
-    it('an element ref with an unbound prefix and nothing of that name: any one element there', () => {
+    it('an element ref with an unbound prefix and nothing of that name: any one element there', async () => {
       const text = wsdl({
         types: schema(
           '<xs:element name="Op"><xs:complexType><xs:sequence><xs:element name="id" type="xs:int"/>\n<xs:element ref="e:Note" minOccurs="0"/></xs:sequence></xs:complexType></xs:element>\n' +
@@ -225,11 +224,11 @@ describe('loader leniencies: degraded, never silent', () => {
         portType: PORT_OP,
         binding: BIND_OP,
       });
-      const o = op(loads(text, [`${at(text, '<xs:element ref="e:Note"')} prefix "e" in "e:Note" is not bound to a namespace; element ref e:Note is read as any element (xs:any, kept in $any)`]));
+      const o = op(await loads(text, [`${at(text, '<xs:element ref="e:Note"')} prefix "e" in "e:Note" is not bound to a namespace; element ref e:Note is read as any element (xs:any, kept in $any)`]));
       assert.equal(bodyXml(o, { id: 1, $any: '<n:Note xmlns:n="urn:n">hi</n:Note>' }), '<t:Op><t:id>1</t:id><n:Note xmlns:n="urn:n">hi</n:Note></t:Op>');
     });
 
-    it('a part whose element prefix is unbound: the only element of that name', () => {
+    it('a part whose element prefix is unbound: the only element of that name', async () => {
       const text = wsdl({
         types: schema(
           '<xs:element name="Op"><xs:complexType><xs:sequence><xs:element name="q" type="xs:string"/></xs:sequence></xs:complexType></xs:element>\n' +
@@ -239,14 +238,14 @@ describe('loader leniencies: degraded, never silent', () => {
         portType: PORT_OP,
         binding: BIND_OP,
       });
-      const o = op(loads(text, [`${at(text, '<part name="parameters" element="tns:Op"/>')} prefix "tns" in "tns:Op" is not bound to a namespace; using {urn:t}Op, the only element named "Op"`]));
+      const o = op(await loads(text, [`${at(text, '<part name="parameters" element="tns:Op"/>')} prefix "tns" in "tns:Op" is not bound to a namespace; using {urn:t}Op, the only element named "Op"`]));
       assert.equal(o.model.input.style, 'wrapped');
       assert.equal(bodyXml(o, { q: 'x' }), '<t:Op><t:q>x</t:q></t:Op>');
     });
   });
 
   describe('what stays an error', () => {
-    it('a reference into a namespace whose schema file is missing disables its operation: no guess stands in for a lost file', () => {
+    it('a reference into a namespace whose schema file is missing disables its operation: no guess stands in for a lost file', async () => {
       const dir = path.join(tmp.dir, `case${++counter}`);
       fs.mkdirSync(dir);
       const text = wsdl({
@@ -271,7 +270,7 @@ describe('loader leniencies: degraded, never silent', () => {
   });
 
   describe('WSDL messages and operations', () => {
-    it('soap:body parts naming a part the message does not have: the name is ignored', () => {
+    it('soap:body parts naming a part the message does not have: the name is ignored', async () => {
       const text = wsdl({
         types: schema(
           '<xs:element name="Op"><xs:complexType><xs:sequence><xs:element name="q" type="xs:string"/></xs:sequence></xs:complexType></xs:element>\n' +
@@ -282,7 +281,7 @@ describe('loader leniencies: degraded, never silent', () => {
         binding: '<operation name="Op"><soap:operation soapAction="urn:t#Op"/><input><soap:body use="literal"/></input><output>\n<soap:body use="literal" parts="body"/></output></operation>',
       });
       const o = op(
-        loads(text, [
+        await loads(text, [
           `${at(text, '<soap:body use="literal" parts="body"/>')} soap:body names part "body", which message Out does not have; the name is ignored`,
           `${at(text, '<soap:body use="literal" parts="body"/>')} soap:body names no part of message Out; the body carries the message's parts`,
         ]),
@@ -291,19 +290,19 @@ describe('loader leniencies: degraded, never silent', () => {
       assert.deepEqual(reply(o, '<t:OpResponse xmlns:t="urn:t"><t:r>ok</t:r></t:OpResponse>'), { r: 'ok' });
     });
 
-    it('an undefined output message: the reply is passed on as any content', () => {
+    it('an undefined output message: the reply is passed on as any content', async () => {
       const text = wsdl({
         types: schema('<xs:element name="Op"><xs:complexType><xs:sequence><xs:element name="q" type="xs:string"/></xs:sequence></xs:complexType></xs:element>'),
         messages: '<message name="In"><part name="parameters" element="t:Op"/></message>',
         portType: '<operation name="Op"><input message="t:In"/>\n<output message="t:Out"/></operation>',
         binding: BIND_OP,
       });
-      const o = op(loads(text, [`${at(text, '<output message="t:Out"/>')} message {urn:t}Out is not defined; the output of operation Op is read as any content (kept in $any)`]));
+      const o = op(await loads(text, [`${at(text, '<output message="t:Out"/>')} message {urn:t}Out is not defined; the output of operation Op is read as any content (kept in $any)`]));
       assert.equal(bodyXml(o, { q: 'x' }), '<t:Op><t:q>x</t:q></t:Op>');
       assert.deepEqual(reply(o, '<r:Done xmlns:r="urn:r">yes</r:Done>'), { $any: '<r:Done xmlns:r="urn:r">yes</r:Done>' });
     });
 
-    it('a notification operation stays off, the others load', () => {
+    it('a notification operation stays off, the others load', async () => {
       const text = wsdl({
         types: schema(
           '<xs:element name="Op"><xs:complexType><xs:sequence><xs:element name="q" type="xs:string"/></xs:sequence></xs:complexType></xs:element>\n' +
@@ -313,12 +312,12 @@ describe('loader leniencies: degraded, never silent', () => {
         portType: `${PORT_OP}\n<operation name="Tick"><output message="t:Out"/></operation>`,
         binding: `${BIND_OP}\n<operation name="Tick"><soap:operation soapAction="urn:t#Tick"/><output><soap:body use="literal"/></output></operation>`,
       });
-      const bundle = loads(text, [`${at(text, '<operation name="Tick"><output')} operation Tick is disabled: notification and solicit-response operations (no input) are not supported`]);
+      const bundle = await loads(text, [`${at(text, '<operation name="Tick"><output')} operation Tick is disabled: notification and solicit-response operations (no input) are not supported`]);
       assert.deepEqual([...bundle.operations.keys()], ['Op']);
       assert.equal(bodyXml(op(bundle), { q: 'x' }), '<t:Op><t:q>x</t:q></t:Op>');
     });
 
-    it('still refuses a WSDL whose only operation is a notification', () => {
+    it('still refuses a WSDL whose only operation is a notification', async () => {
       const dir = path.join(tmp.dir, `case${++counter}`);
       fs.mkdirSync(dir);
       fs.writeFileSync(

@@ -2,12 +2,12 @@
  * Configuration (CONTRACT §1): defaults < environment (.env) < flags, validated once.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'mocha';
 import { ConfigError, DEFAULTS, ENV_NAMES, loadConfig } from '../../src/config';
 import { freePort, request, tempDir } from '../support/bridge';
+import { spawnCli } from '../support/child';
 import { ROOT } from '../support/compile';
 
 
@@ -26,15 +26,20 @@ const LIMITS = {
 /** Rate-limit settings at their defaults (test/ratelimit/mapping.test.ts reads them from the environment). */
 const RATE_LIMIT = { rateLimitStore: 'memory', redisUrl: 'redis://127.0.0.1:6379', rateLimitPrefix: 'soap-bridge-rl' };
 
+/** The inbound WS-Security replay cache's default (SOAP_AUTH_NONCE_CACHE_SIZE). */
+const SOAP_AUTH = { soapAuthNonceCacheSize: 100000 };
+/** The admin settings' defaults (ADMIN_*; test/config/admin.test.ts tests them). */
+const ADMIN = { adminToken: '', adminTokenSha256: '', adminAllow: '', adminRoutes: 'metrics,docs,openapi,reload' };
+
 describe('configuration', () => {
   it('has the contract defaults', () => {
-    assert.deepEqual(loadConfig({}, {}), { port: 8080, host: '0.0.0.0', servicesDir: './wsdl', logLevel: 'info', backendTimeoutMs: 30000, backendConnectTimeoutMs: 5000, backendMaxConnections: 128, backendMaxQueue: 1000, backendRetries: 2, backendRetryBackoffMs: 100, breakerFailures: 5, breakerResetMs: 10000, breakerWindowMs: 60000, maxBodyBytes: 10485760, shutdownGraceMs: 10000, workers: 1, metrics: true, trustProxy: false, watch: true, reloadDebounceMs: 200, ...LIMITS, ...RATE_LIMIT });
+    assert.deepEqual(loadConfig({}, {}), { port: 8080, host: '0.0.0.0', servicesDir: './wsdl', logLevel: 'info', backendTimeoutMs: 30000, backendConnectTimeoutMs: 5000, backendMaxConnections: 128, backendMaxQueue: 1000, backendRetries: 2, backendRetryBackoffMs: 100, breakerFailures: 5, breakerResetMs: 10000, breakerWindowMs: 60000, maxBodyBytes: 10485760, shutdownGraceMs: 10000, workers: 1, metrics: true, trustProxy: false, watch: true, reloadDebounceMs: 200, ...LIMITS, ...ADMIN, ...SOAP_AUTH, ...RATE_LIMIT });
     assert.ok(Object.isFrozen(loadConfig({}, {})));
   });
 
   it('reads the environment and lets flags win', () => {
     const env = { PORT: '9000', HOST: '127.0.0.1', SERVICES_DIR: '/srv', LOG_LEVEL: 'debug', BACKEND_TIMEOUT_MS: '1500', BACKEND_CONNECT_TIMEOUT_MS: '700', BACKEND_MAX_CONNECTIONS: '8', BACKEND_MAX_QUEUE: '0', BACKEND_RETRIES: '1', BACKEND_RETRY_BACKOFF_MS: '5', BREAKER_FAILURES: '0', BREAKER_RESET_MS: '2000', BREAKER_WINDOW_MS: '3000', MAX_BODY_BYTES: '2048', SHUTDOWN_GRACE_MS: '0', WORKERS: '4', METRICS: 'off', TRUST_PROXY: 'yes', WATCH: 'no', RELOAD_DEBOUNCE_MS: '50' };
-    assert.deepEqual(loadConfig({}, env), { port: 9000, host: '127.0.0.1', servicesDir: '/srv', logLevel: 'debug', backendTimeoutMs: 1500, backendConnectTimeoutMs: 700, backendMaxConnections: 8, backendMaxQueue: 0, backendRetries: 1, backendRetryBackoffMs: 5, breakerFailures: 0, breakerResetMs: 2000, breakerWindowMs: 3000, maxBodyBytes: 2048, shutdownGraceMs: 0, workers: 4, metrics: false, trustProxy: true, watch: false, reloadDebounceMs: 50, ...LIMITS, ...RATE_LIMIT });
+    assert.deepEqual(loadConfig({}, env), { port: 9000, host: '127.0.0.1', servicesDir: '/srv', logLevel: 'debug', backendTimeoutMs: 1500, backendConnectTimeoutMs: 700, backendMaxConnections: 8, backendMaxQueue: 0, backendRetries: 1, backendRetryBackoffMs: 5, breakerFailures: 0, breakerResetMs: 2000, breakerWindowMs: 3000, maxBodyBytes: 2048, shutdownGraceMs: 0, workers: 4, metrics: false, trustProxy: true, watch: false, reloadDebounceMs: 50, ...LIMITS, ...ADMIN, ...SOAP_AUTH, ...RATE_LIMIT });
     assert.equal(loadConfig({ metrics: false }, { METRICS: 'true' }).metrics, false);
     assert.equal(loadConfig({ workers: '2' }, { WORKERS: '4' }).workers, 2);
     assert.equal(loadConfig({ watch: false }, { WATCH: 'true' }).watch, false);
@@ -58,6 +63,11 @@ describe('configuration', () => {
     assert.throws(() => loadConfig({}, { XML_MAX_DEPTH: '1' }), /XML_MAX_DEPTH must be an integer from 2/);
     assert.throws(() => loadConfig({}, { XML_MAX_ELEMENTS: '0' }), /XML_MAX_ELEMENTS must be an integer/);
     assert.throws(() => loadConfig({}, { JSON_MAX_DEPTH: 'deep' }), /JSON_MAX_DEPTH must be an integer/);
+  });
+
+  it('reads SOAP_AUTH_NONCE_CACHE_SIZE and refuses a size below 1', () => {
+    assert.equal(loadConfig({}, { SOAP_AUTH_NONCE_CACHE_SIZE: '500' }).soapAuthNonceCacheSize, 500);
+    assert.throws(() => loadConfig({}, { SOAP_AUTH_NONCE_CACHE_SIZE: '0' }), /SOAP_AUTH_NONCE_CACHE_SIZE must be an integer from 1/);
   });
 
   it('reads the XML and JSON limits from the environment (flags win)', () => {
@@ -88,11 +98,13 @@ describe('configuration', () => {
     const tmp = tempDir('dotenv');
     const port = await freePort();
     fs.writeFileSync(path.join(tmp.dir, '.env'), `PORT=${port}\nHOST=127.0.0.1\nSERVICES_DIR=${path.join(ROOT, 'wsdl')}\nLOG_LEVEL=warn\nSHUTDOWN_GRACE_MS=2000\n`);
-    const child = spawn(process.execPath, [path.join(ROOT, 'dist', 'src', 'cli.js'), 'serve'], { cwd: tmp.dir, env: { PATH: process.env.PATH }, stdio: ['ignore', 'pipe', 'pipe'] });
+    // LOG_LEVEL left out of the environment: the .env file sets it.
+    const cli = spawnCli(['serve'], { cwd: tmp.dir, env: { LOG_LEVEL: undefined } });
+    const child = cli.proc;
     let output = '';
-    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    child.stdout!.on('data', (d: string) => (output += d));
+    child.stderr!.on('data', (d: string) => (output += d));
+    const exited = cli.exit.then(({ code }) => code);
     try {
       let ready = false;
       for (let i = 0; i < 100 && !ready; i++) {

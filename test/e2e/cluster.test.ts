@@ -3,11 +3,12 @@
  * worker that dies is replaced, SIGTERM stops everything with exit code 0.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'mocha';
 import { freePort, postJson, request } from '../support/bridge';
+import { spawnCli } from '../support/child';
 import { ROOT } from '../support/compile';
 
 
@@ -42,13 +43,14 @@ describe('serve --workers 2 (node:cluster)', function () {
     if (!fs.existsSync('/proc/self/task')) this.skip();
     const [port, calc, orders, inventory] = [await freePort(), await freePort(), await freePort(), await freePort()];
     url = `http://127.0.0.1:${port}`;
-    child = spawn(process.execPath, [path.join(ROOT, 'dist', 'fixtures', 'demo', 'start.js'), '--workers', '2', '--port', String(port), '--host', '127.0.0.1'], {
+    // Through spawnCli, so that the secrets guard reads the output too.
+    child = spawnCli(['--workers', '2', '--port', String(port), '--host', '127.0.0.1'], {
+      script: path.join(ROOT, 'dist', 'fixtures', 'demo', 'start.js'),
       cwd: ROOT,
-      env: { PATH: process.env.PATH, LOG_LEVEL: 'info', SHUTDOWN_GRACE_MS: '2000', DEMO_CALCULATOR_PORT: String(calc), DEMO_ORDERS_PORT: String(orders), DEMO_INVENTORY_PORT: String(inventory) },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
-    child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+      env: { LOG_LEVEL: 'info', SHUTDOWN_GRACE_MS: '2000', DEMO_CALCULATOR_PORT: String(calc), DEMO_ORDERS_PORT: String(orders), DEMO_INVENTORY_PORT: String(inventory) },
+    }).proc;
+    child.stdout!.on('data', (d: string) => (output += d));
+    child.stderr!.on('data', (d: string) => (output += d));
     await until('two workers ready', async () => workersOf(child.pid!).length === 2 && (await request(`${url}/readyz`, { timeoutMs: 1000 })).status === 200);
   });
 
@@ -104,6 +106,31 @@ describe('serve --workers 2 (node:cluster)', function () {
     assert.equal(new Set(reloadLines().map((l) => l.worker)).size, 2, output);
     assert.deepEqual(workersOf(child.pid!), workers, 'the primary and its workers live on');
     assert.deepEqual((await postJson(`${url}/api/calculator/Add`, { intA: 2, intB: 3 })).json, { AddResult: 5 });
+  });
+
+  it('POST /admin/reload reaches every worker through the primary, and answers for each', async () => {
+    const mark = output.length;
+    const workers = workersOf(child.pid!);
+    const r = await request(`${url}/admin/reload`, { method: 'POST', timeoutMs: 30000 });
+    assert.equal(r.status, 200, r.text);
+    assert.deepEqual(r.json.bundles.map((b: { folder: string; status: string }) => [b.folder, b.status]), [['calculator', 'unchanged'], ['inventory', 'unchanged'], ['orders', 'unchanged']]);
+    assert.equal(r.json.workers.length, 2, r.text);
+    assert.deepEqual(r.json.workers.map((w: { pid: number }) => w.pid).sort(), [...workers].sort(), r.text);
+    for (const w of r.json.workers) {
+      assert.equal(w.error, undefined, r.text);
+      assert.equal(w.refused, 0);
+      assert.equal(typeof w.generation, 'number');
+    }
+    const reloadWorkers = (): Set<unknown> =>
+      new Set(
+        output
+          .slice(mark)
+          .split('\n')
+          .filter((l) => l.includes('"message":"service reloaded"'))
+          .map((l) => (JSON.parse(l) as { worker?: unknown }).worker),
+      );
+    await until('reload lines from both workers', () => reloadWorkers().size === 2);
+    assert.deepEqual(workersOf(child.pid!), workers, 'the primary and its workers live on');
   });
 
   it('stops the workers and exits 0 on SIGTERM', async () => {

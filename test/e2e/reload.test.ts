@@ -5,12 +5,12 @@
  * defaults would show up as failed requests.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import type http from 'node:http';
 import path from 'node:path';
 import { after, afterEach, before, beforeEach, describe, it } from 'mocha';
 import { freePort, postJson, request, startBridge, startHttp, tempDir, writeBundle, type TestBridge } from '../support/bridge';
+import { spawnCli } from '../support/child';
 import { ROOT } from '../support/compile';
 
 const CALC_WSDL = fs.readFileSync(path.join(ROOT, 'wsdl', 'calculator', 'calculator.wsdl'), 'utf8');
@@ -408,15 +408,15 @@ describe('hot reload (WATCH)', function () {
     writeBundle(services, 'calc', { 'calculator.wsdl': calculatorWsdl(deadPort), 'mapping.yaml': mapping(a.url) });
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
-    const child = spawn(process.execPath, [path.join(ROOT, 'dist', 'src', 'cli.js'), 'serve', '--no-watch', '--services', services, '--port', String(port), '--host', '127.0.0.1'], {
+    const cli = spawnCli(['serve', '--no-watch', '--services', services, '--port', String(port), '--host', '127.0.0.1'], {
       cwd: tmp.dir,
-      env: { PATH: process.env.PATH, RELOAD_DEBOUNCE_MS: DEBOUNCE_MS, SHUTDOWN_GRACE_MS: '1000' },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { LOG_LEVEL: undefined, RELOAD_DEBOUNCE_MS: DEBOUNCE_MS, SHUTDOWN_GRACE_MS: '1000' },
     });
+    const child = cli.proc;
     let output = '';
-    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    child.stdout!.on('data', (d: string) => (output += d));
+    child.stderr!.on('data', (d: string) => (output += d));
+    const exited = cli.exit.then(({ code }) => code);
     const answer = async (): Promise<number | undefined> => (await postJson(`${url}/api/calc/Add`, { intA: 1, intB: 1 })).json?.AddResult;
     try {
       await until(`the bridge to answer (output: ${output})`, async () => (await request(`${url}/readyz`, { timeoutMs: 500 }).catch(() => undefined))?.status === 200);

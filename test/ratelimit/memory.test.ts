@@ -12,7 +12,8 @@ import { inventoryApp } from '../../fixtures/demo/inventory';
 import { clientKey } from '../../src/ratelimit/http';
 import type { RateLimitRule } from '../../src/ratelimit/rule';
 import { request, startBridge, startHttp, tempDir, type TestBridge } from '../support/bridge';
-import { calculatorBundle, checkStock, inventoryBundle, requestFrom } from '../support/ratelimit';
+import { calculatorBundle, checkStock, inventoryBundle, requestFrom, usernameToken } from '../support/ratelimit';
+import { TEST_SECRETS } from '../support/secrets';
 
 describe('rate limits (memory store)', function () {
   this.timeout(60000);
@@ -50,8 +51,12 @@ describe('rate limits (memory store)', function () {
     );
     calculatorBundle(tmp.dir, 'byip', `${calc.url}/calculator`, 'rateLimit: {requests: 2, windowMs: 30000, by: ip}\n');
     inventoryBundle(tmp.dir, 'inv', `${inventory.url}/inventory`, 'rateLimit: {requests: 2, windowMs: 60000}');
-    bridge = await startBridge(tmp.dir);
-    proxied = await startBridge(tmp.dir, {}, { trustProxy: 'true' });
+    const soapAuth = 'soapAuth:\n  usernameToken:\n    users:\n      - {username: alice, password: "${RL_ALICE_PW}"}\n      - {username: bob, password: "${RL_BOB_PW}"}\n    passwordTypes: [text]\n';
+    inventoryBundle(tmp.dir, 'authinv', `${inventory.url}/inventory`, `${soapAuth}rateLimit: {requests: 2, windowMs: 60000}`);
+    inventoryBundle(tmp.dir, 'authip', `${inventory.url}/inventory`, `${soapAuth}rateLimit: {requests: 2, windowMs: 60000, by: ip}`);
+    const env = { RL_ALICE_PW: TEST_SECRETS.wsPassword, RL_BOB_PW: TEST_SECRETS.bodyPassword };
+    bridge = await startBridge(tmp.dir, env);
+    proxied = await startBridge(tmp.dir, env, { trustProxy: 'true' });
     api = `${bridge.url}/api`;
   });
 
@@ -156,6 +161,26 @@ describe('rate limits (memory store)', function () {
     assert.equal(inventoryCalls, callsBefore, 'a refused request never reaches the JSON service');
     // Another client still gets through.
     assert.equal((await requestFrom('127.0.0.4', url, { method: 'POST', ...checkStock('1.2') })).status, 200);
+  });
+
+  it('counts a WS-Security-authenticated SOAP caller by its user name (two users on one address apart), or by address with by: ip', async () => {
+    const call = (service: string, user: string, password: string): Promise<Awaited<ReturnType<typeof requestFrom>>> =>
+      requestFrom('127.0.0.7', `${bridge.url}/soap/${service}`, { method: 'POST', ...checkStock('1.1', 'BOK-1001', usernameToken(user, password)) });
+    const alice = (s: string): ReturnType<typeof call> => call(s, 'alice', TEST_SECRETS.wsPassword);
+    const bob = (s: string): ReturnType<typeof call> => call(s, 'bob', TEST_SECRETS.bodyPassword);
+    const statuses = async (calls: (() => ReturnType<typeof call>)[]): Promise<number[]> => {
+      const out: number[] = [];
+      for (const c of calls) out.push((await c()).status);
+      return out;
+    };
+    // by: client (the default): alice's budget is hers, bob has his own though he comes from the same address.
+    assert.deepEqual(await statuses([() => alice('authinv'), () => alice('authinv'), () => alice('authinv'), () => bob('authinv'), () => bob('authinv'), () => bob('authinv')]), [200, 200, 500, 200, 200, 500]);
+    const refused = await alice('authinv');
+    assert.match(refused.text, /soap:Client\.RateLimited/);
+    // A wrong password is refused by authentication (not counted as alice).
+    assert.match((await call('authinv', 'alice', 'wrong-password')).text, /FailedAuthentication/);
+    // by: ip: one budget for the address, whoever signs in.
+    assert.deepEqual(await statuses([() => alice('authip'), () => bob('authip'), () => bob('authip'), () => alice('authip')]), [200, 200, 500, 500]);
   });
 
   it('counts refusals in soap_bridge_rate_limited_total{service}', async () => {

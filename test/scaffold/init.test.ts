@@ -4,7 +4,6 @@
  * the files sit in sibling folders, writes hostile WSDL text safely, and refuses what it must.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, describe, it } from 'mocha';
@@ -14,15 +13,14 @@ import { SchemaView } from '../../src/mapping/schema-view';
 import type { JsonSchema } from '../../src/model/route';
 import { nameFromFile, scaffold, ScaffoldError, type InitOptions } from '../../src/scaffold';
 import { tempDir } from '../support/bridge';
+import { runCli } from '../support/child';
 import { fixture, ROOT } from '../support/compile';
 import { uncomment } from './uncomment';
 
-const CLI = path.join(ROOT, 'dist', 'src', 'cli.js');
 const DEMOS = ['calculator', 'orders', 'inventory'];
 
-function run(args: string[], cwd = ROOT): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [CLI, ...args], { cwd, encoding: 'utf8', timeout: 60000, env: { PATH: process.env.PATH } });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+function run(args: string[], cwd = ROOT): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return runCli(args, { cwd, timeoutMs: 60000 });
 }
 
 function init(options: InitOptions): Extract<ReturnType<typeof scaffold>, { loaded: true }> {
@@ -100,7 +98,7 @@ describe('soap-bridge init', () => {
       });
     }
 
-    it('documents fields with their XSD type, required-ness, lists and documentation', () => {
+    it('documents fields with their XSD type, required-ness, lists and documentation', async () => {
       const text = fs.readFileSync(path.join(tmp.dir, 'demos', 'calculator', 'mapping.yaml'), 'utf8');
       assert.match(text, /^ {2}# {7}intA: body\.intA +# xs:int, required — First operand$/m);
       assert.match(text, /^ {2}# {5}- detail: DivisionByZero +# a fault the WSDL declares for Divide$/m);
@@ -116,10 +114,10 @@ describe('soap-bridge init', () => {
       assert.match(inventory, /price\.currency: body\.price\.currency +# xs:string attribute, required/);
     });
 
-    it('the CLI writes the bundle and `validate --services` accepts it', () => {
+    it('the CLI writes the bundle and `validate --services` accepts it', async () => {
       const services = path.join(tmp.dir, 'cli-services');
       for (const demo of DEMOS) {
-        const r = run(['init', path.join('wsdl', demo, `${demo}.wsdl`), '--out', path.join(services, demo)]);
+        const r = await run(['init', path.join('wsdl', demo, `${demo}.wsdl`), '--out', path.join(services, demo)]);
         assert.equal(r.code, 0, r.stdout + r.stderr);
         assert.equal(r.stderr, '');
         assert.match(r.stdout, new RegExp(`^Bundle "${demo}" \\(4 operations\\) in .*${demo}/:\\n`));
@@ -127,28 +125,28 @@ describe('soap-bridge init', () => {
         assert.match(r.stdout, /npx soap-bridge validate --services .*cli-services\n/);
         assert.match(r.stdout, /npx soap-bridge serve --services .*cli-services\n$/);
       }
-      const v = run(['validate', '--strict', '--services', services]);
+      const v = await run(['validate', '--strict', '--services', services]);
       assert.equal(v.code, 0, v.stdout + v.stderr);
       assert.match(v.stderr, /valid: 0 errors, 0 warnings\n$/);
     });
 
-    it('defaults to ./wsdl/<name> and takes --name', () => {
+    it('defaults to ./wsdl/<name> and takes --name', async () => {
       const cwd = path.join(tmp.dir, 'cwd');
       fs.mkdirSync(cwd);
       const calc = path.join(ROOT, 'wsdl', 'calculator', 'calculator.wsdl');
-      assert.equal(run(['init', calc], cwd).code, 0);
+      assert.equal((await run(['init', calc], cwd)).code, 0);
       assert.ok(fs.existsSync(path.join(cwd, 'wsdl', 'calculator', 'calculator.wsdl')));
-      const named = run(['init', calc, '--name', 'calc-v2'], cwd);
+      const named = await run(['init', calc, '--name', 'calc-v2'], cwd);
       assert.equal(named.code, 0, named.stderr);
       const text = fs.readFileSync(path.join(cwd, 'wsdl', 'calc-v2', 'mapping.yaml'), 'utf8');
       assert.match(text, /^name: calc-v2$/m);
       assert.match(text, /default route: POST \/api\/calc-v2\/Add$/m);
-      assert.equal(run(['validate', '--strict', '--services', 'wsdl'], cwd).code, 0);
+      assert.equal((await run(['validate', '--strict', '--services', 'wsdl'], cwd)).code, 0);
     });
   });
 
   describe('the commented examples', () => {
-    it('are valid uncommented: every operation block and every top-level setting at once', () => {
+    it('are valid uncommented: every operation block and every top-level setting at once', async () => {
       for (const demo of DEMOS) {
         const out = path.join(tmp.dir, 'examples', demo);
         init({ wsdl: path.join(ROOT, 'wsdl', demo, `${demo}.wsdl`), out });
@@ -179,7 +177,7 @@ describe('soap-bridge init', () => {
       }
     });
 
-    it('one block alone is valid, and its GET hint works: GET /add?intA=2&intB=3 becomes {intA: 2, intB: 3}', () => {
+    it('one block alone is valid, and its GET hint works: GET /add?intA=2&intB=3 becomes {intA: 2, intB: 3}', async () => {
       const out = path.join(tmp.dir, 'examples-get');
       init({ wsdl: path.join(ROOT, 'wsdl', 'calculator', 'calculator.wsdl'), out });
       const file = path.join(out, 'mapping.yaml');
@@ -202,7 +200,7 @@ describe('soap-bridge init', () => {
   });
 
   describe('imports', () => {
-    it('keeps wsdl:import, xsd:import and a chameleon include working from sibling folders', () => {
+    it('keeps wsdl:import, xsd:import and a chameleon include working from sibling folders', async () => {
       const wsdl = spreadBare(path.join(tmp.dir, 'spread'));
       const original = compileWsdlFile(wsdl);
       assert.ok(original.bundle);
@@ -222,7 +220,7 @@ describe('soap-bridge init', () => {
       compileClean(out);
     });
 
-    it('sets `wsdl:` when the bundle has two .wsdl files at its top (fixtures/golden/bare as it is)', () => {
+    it('sets `wsdl:` when the bundle has two .wsdl files at its top (fixtures/golden/bare as it is)', async () => {
       const out = path.join(tmp.dir, 'bare');
       init({ wsdl: fixture('golden', 'bare', 'bare.wsdl'), out });
       assert.deepEqual(fs.readdirSync(out).sort(), ['abstract.wsdl', 'bare.wsdl', 'mapping.yaml', 'types-common.xsd', 'types.xsd']);
@@ -230,7 +228,7 @@ describe('soap-bridge init', () => {
       compileClean(out);
     });
 
-    it('initialises a bundle in its own folder with --force, keeping the files in place', () => {
+    it('initialises a bundle in its own folder with --force, keeping the files in place', async () => {
       const dir = path.join(tmp.dir, 'in-place');
       fs.mkdirSync(dir);
       for (const f of fs.readdirSync(path.join(ROOT, 'wsdl', 'orders')).filter((x) => x !== 'mapping.yaml')) fs.copyFileSync(path.join(ROOT, 'wsdl', 'orders', f), path.join(dir, f));
@@ -291,7 +289,7 @@ operations: {x: 1}&#x85;after a NEL&#x2028;after a LS &#13;after a CR	tab # hash
 </wsdl:definitions>
 `;
 
-    it('keeps every line a comment or a real key, and the examples valid', () => {
+    it('keeps every line a comment or a real key, and the examples valid', async () => {
       const src = path.join(tmp.dir, 'hostile');
       fs.mkdirSync(src);
       fs.writeFileSync(path.join(src, 'my service (v2)!.wsdl'), HOSTILE);
@@ -324,7 +322,7 @@ operations: {x: 1}&#x85;after a NEL&#x2028;after a LS &#13;after a CR	tab # hash
       assert.ok(bundle.routes.some((x) => x.path === '/api/my-service-v2/get-item-v2'));
     });
 
-    it('derives URL-safe names from file names', () => {
+    it('derives URL-safe names from file names', async () => {
       assert.equal(nameFromFile('/x/calculator.wsdl'), 'calculator');
       assert.equal(nameFromFile('/x/Stock Quote v2.WSDL'), 'Stock-Quote-v2');
       assert.equal(nameFromFile('/x/__svc.wsdl'), 'svc');
@@ -337,22 +335,22 @@ operations: {x: 1}&#x85;after a NEL&#x2028;after a LS &#13;after a CR	tab # hash
   describe('refusals', () => {
     const CALC = path.join(ROOT, 'wsdl', 'calculator', 'calculator.wsdl');
 
-    it('refuses a non-empty out folder without --force, and writes into it with --force', () => {
+    it('refuses a non-empty out folder without --force, and writes into it with --force', async () => {
       const out = path.join(tmp.dir, 'busy');
       fs.mkdirSync(out);
       fs.writeFileSync(path.join(out, 'notes.txt'), 'mine');
-      const r = run(['init', CALC, '--out', out]);
+      const r = await run(['init', CALC, '--out', out]);
       assert.equal(r.code, 1);
       assert.equal(r.stdout, '');
       assert.match(r.stderr, /^soap-bridge init: \S*busy is not empty; pass --force to write into it \(files of the same name are replaced\)\n$/);
       assert.deepEqual(fs.readdirSync(out), ['notes.txt']);
-      const forced = run(['init', CALC, '--out', out, '--force']);
+      const forced = await run(['init', CALC, '--out', out, '--force']);
       assert.equal(forced.code, 0, forced.stderr);
       assert.deepEqual(fs.readdirSync(out).sort(), ['calculator.wsdl', 'mapping.yaml', 'notes.txt']);
       assert.equal(fs.readFileSync(path.join(out, 'notes.txt'), 'utf8'), 'mine');
     });
 
-    it('marks an operation the bridge disables, and the bundle keeps the WSDL\'s warning and adds none', () => {
+    it('marks an operation the bridge disables, and the bundle keeps the WSDL\'s warning and adds none', async () => {
       const src = path.join(tmp.dir, 'one-broken');
       fs.mkdirSync(src);
       const text = fs
@@ -372,7 +370,7 @@ operations: {x: 1}&#x85;after a NEL&#x2028;after a LS &#13;after a CR	tab # hash
       assert.deepEqual([...loaded.bundle!.operations.keys()], ['Subtract', 'Multiply', 'Divide']);
     });
 
-    it('sets `wsdl:` when --force writes next to another .wsdl', () => {
+    it('sets `wsdl:` when --force writes next to another .wsdl', async () => {
       const out = path.join(tmp.dir, 'two-wsdls');
       fs.mkdirSync(out);
       fs.copyFileSync(fixture('golden', 'rpc', 'rpc.wsdl'), path.join(out, 'other.wsdl'));
@@ -381,22 +379,22 @@ operations: {x: 1}&#x85;after a NEL&#x2028;after a LS &#13;after a CR	tab # hash
       compileClean(out);
     });
 
-    it('fails on a broken WSDL with file:line:col and writes nothing', () => {
+    it('fails on a broken WSDL with file:line:col and writes nothing', async () => {
       const broken = path.join(tmp.dir, 'broken.wsdl');
       fs.writeFileSync(broken, fs.readFileSync(CALC, 'utf8').replace('<wsdl:types>', '<wsdl:types><oops>'));
       const out = path.join(tmp.dir, 'broken-out');
-      const r = run(['init', broken, '--out', out]);
+      const r = await run(['init', broken, '--out', out]);
       assert.equal(r.code, 1);
       assert.match(r.stdout, /^\S*broken\.wsdl:\d+:\d+ not well-formed XML: .+\n$/);
       assert.match(r.stderr, /^soap-bridge init: \S*broken\.wsdl does not load \(1 error\); nothing written\n$/);
       assert.equal(fs.existsSync(out), false);
-      const missing = run(['init', path.join(tmp.dir, 'missing.wsdl'), '--out', out]);
+      const missing = await run(['init', path.join(tmp.dir, 'missing.wsdl'), '--out', out]);
       assert.equal(missing.code, 1);
       assert.match(missing.stdout, /missing\.wsdl:1:1 cannot read/);
       assert.equal(fs.existsSync(out), false);
     });
 
-    it('answers bad flags and unwritable places with one line, never a stack trace', () => {
+    it('answers bad flags and unwritable places with one line, never a stack trace', async () => {
       const cases: [string[], RegExp][] = [
         [['init', CALC, '--name', 'no spaces'], /^soap-bridge init: --name "no spaces" is not a URL-safe name/],
         [['init', CALC, '--name', '-x'], /^soap-bridge init: --name "-x" is not a URL-safe name/],
@@ -405,16 +403,16 @@ operations: {x: 1}&#x85;after a NEL&#x2028;after a LS &#13;after a CR	tab # hash
       ];
       fs.writeFileSync(path.join(tmp.dir, 'a-file'), 'x');
       for (const [args, expected] of cases) {
-        const r = run(args);
+        const r = await run(args);
         assert.equal(r.code, 1, args.join(' '));
         assert.match(r.stderr, expected);
         assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
         assert.doesNotMatch(r.stderr, /\n\s+at /);
       }
-      assert.notEqual(run(['init']).code, 0, 'the WSDL argument is required');
+      assert.notEqual((await run(['init'])).code, 0, 'the WSDL argument is required');
     });
 
-    it('refuses an out folder where a copy would replace another file it copies from', () => {
+    it('refuses an out folder where a copy would replace another file it copies from', async () => {
       // bare.wsdl imports sub/bare.wsdl (the abstract part): with --out sub, bare.wsdl would land on it.
       const src = path.join(tmp.dir, 'shadow');
       fs.mkdirSync(path.join(src, 'sub'), { recursive: true });
@@ -431,7 +429,7 @@ operations: {x: 1}&#x85;after a NEL&#x2028;after a LS &#13;after a CR	tab # hash
       assert.deepEqual(fs.readdirSync(path.join(src, 'sub')), ['bare.wsdl']);
     });
 
-    it('refuses to write through a symbolic link that leads out of the out folder', () => {
+    it('refuses to write through a symbolic link that leads out of the out folder', async () => {
       const out = path.join(tmp.dir, 'linked');
       const elsewhere = path.join(tmp.dir, 'elsewhere');
       fs.mkdirSync(out);

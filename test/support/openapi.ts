@@ -15,6 +15,7 @@ import { absoluteRefs } from '../../src/openapi/examples';
 import type { JsonSchema } from '../../src/model/route';
 import { ROOT } from './compile';
 import { tempDir } from './bridge';
+import { noteOutput } from './secrets';
 
 /** swagger-parser's validate() (OpenAPI 3.1 schema, every $ref resolvable); it dereferences in place, so on a copy. */
 export async function swaggerValidate(doc: OpenApiDocument): Promise<void> {
@@ -39,6 +40,9 @@ export async function redoclyLint(doc: OpenApiDocument): Promise<LintResult> {
     const env = { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true', NO_COLOR: '1' };
     const stdout = await new Promise<string>((resolve, reject) => {
       execFile(process.execPath, [cli, 'lint', '--config', config, '--format', 'json', file], { env, timeout: 60000, maxBuffer: 64 * 1024 * 1024 }, (err, out, errOut) => {
+        // Its output (it quotes the document) goes to the secrets guard too.
+        noteOutput('redocly lint stdout', out);
+        noteOutput('redocly lint stderr', errOut);
         // Exit code 1 only means "problems found": the JSON says which.
         if (err && (err.killed || !out.trim().startsWith('{'))) reject(new Error(`redocly lint failed: ${err.message}\n${errOut}`));
         else resolve(out);

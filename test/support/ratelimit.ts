@@ -57,10 +57,17 @@ export function inventoryBundle(root: string, name: string, restBackend: string,
   });
 }
 
-/** A CheckStock request envelope. */
-export function checkStock(version: '1.1' | '1.2', sku = 'BOK-1001'): { headers: Record<string, string>; body: string } {
+/** A WS-Security header block with a PasswordText UsernameToken. */
+export function usernameToken(user: string, password: string): string {
+  const wsse = 'http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd';
+  const text = 'http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-username-token-profile-1.0#PasswordText';
+  return `<wsse:Security xmlns:wsse="${wsse}"><wsse:UsernameToken><wsse:Username>${user}</wsse:Username><wsse:Password Type="${text}">${password}</wsse:Password></wsse:UsernameToken></wsse:Security>`;
+}
+
+/** A CheckStock request envelope (with an optional header block). */
+export function checkStock(version: '1.1' | '1.2', sku = 'BOK-1001', header = ''): { headers: Record<string, string>; body: string } {
   const ns = version === '1.1' ? SOAP11 : SOAP12;
-  const body = `<?xml version="1.0"?><s:Envelope xmlns:s="${ns}" xmlns:inv="${INV}"><s:Body><inv:CheckStock><inv:sku>${sku}</inv:sku></inv:CheckStock></s:Body></s:Envelope>`;
+  const body = `<?xml version="1.0"?><s:Envelope xmlns:s="${ns}" xmlns:inv="${INV}">${header ? `<s:Header>${header}</s:Header>` : ''}<s:Body><inv:CheckStock><inv:sku>${sku}</inv:sku></inv:CheckStock></s:Body></s:Envelope>`;
   const headers: Record<string, string> =
     version === '1.1' ? { 'content-type': 'text/xml; charset=utf-8', soapaction: `"${INV}#CheckStock"` } : { 'content-type': 'application/soap+xml; charset=utf-8' };
   return { headers, body };

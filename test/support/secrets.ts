@@ -16,6 +16,10 @@ export const TEST_SECRETS = {
   restToken: 'rest-tok-c4d2a8f0-TESTSECRET',
   /** The password of the Redis the rate-limit tests start (in REDIS_URL). */
   redisPassword: 'redis-Pw-3e9b7d15-TESTSECRET',
+  /** The passphrase of a client key (mapping `tls.passphrase: ${SB_TEST_TLS_PASSPHRASE}`). */
+  tlsPassphrase: 'tls-Pp-83e6b0c7-TESTSECRET',
+  /** The admin routes' bearer token (ADMIN_TOKEN). */
+  adminToken: 'admin-tok-8e1f3a7c-TESTSECRET',
 } as const;
 
 const outputs: { source: string; text: string }[] = [];
