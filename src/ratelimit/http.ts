@@ -7,29 +7,18 @@
  * Retry-After in whole seconds, rounded up.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { isIP } from 'node:net';
+import { callerAddress } from '../admin/policy';
 import { BridgeError } from '../errors/catalogue';
 import type { RateLimits } from './limits';
 import type { RateLimitRule } from './rule';
 
-/** `::ffff:127.0.0.1` -> `127.0.0.1`; anything else as it is. */
-function plainIp(ip: string): string {
-  return ip.startsWith('::ffff:') && isIP(ip.slice(7)) === 4 ? ip.slice(7) : ip;
-}
-
 /**
- * The caller's IP address: the connection's peer, or with TRUST_PROXY the last address of
- * X-Forwarded-For, the one the trusted proxy in front of the bridge added (earlier entries are
- * whatever the client sent and could be forged).
+ * The caller's IP address, as the admin routes see it: the connection's peer, or with
+ * TRUST_PROXY the last address of X-Forwarded-For, the one the trusted proxy in front of the
+ * bridge added (earlier entries are whatever the client sent and could be forged).
  */
 export function clientIp(req: IncomingMessage, trustProxy: boolean): string {
-  if (trustProxy) {
-    const h = req.headers['x-forwarded-for'];
-    const list = (Array.isArray(h) ? h.join(',') : (h ?? '')).split(',');
-    const last = list[list.length - 1].trim();
-    if (last && isIP(last)) return plainIp(last);
-  }
-  return plainIp(req.socket.remoteAddress ?? 'unknown');
+  return callerAddress(req, trustProxy) ?? 'unknown';
 }
 
 /** The key a caller is counted under: its principal (when authenticated and `by: client`), else its IP. */
