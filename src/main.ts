@@ -16,6 +16,7 @@ import { createLogger, logDiagnostics, type Logger } from './log';
 import { Reloader, type ReloadReport } from './reload/reloader';
 import { BundleWatcher } from './reload/watcher';
 import { Transport } from './transport/http';
+import { RateLimits } from './ratelimit/limits';
 
 export interface StartOptions {
   /** Environment for `${VAR}` in mapping files; default process.env. */
@@ -80,6 +81,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     breaker: config.breakerFailures > 0 ? { failures: config.breakerFailures, resetMs: config.breakerResetMs, windowMs: config.breakerWindowMs } : false,
   });
   metrics?.watchBackends(() => transport.status());
+  // Bounded: with RATE_LIMIT_STORE=redis and Redis down, serving starts with per-instance limits.
+  const rateLimits = await RateLimits.create(config, logger);
   const state: AppState = { ready: false };
   let watcher: BundleWatcher | undefined;
   const reload = async (): Promise<ReloadReport> => {
@@ -91,15 +94,20 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   const reloadHere = (): Promise<ReloadAnswer> => reloadAndDescribe(registry, () => reload());
   const stopAnswering = inCluster() ? answerClusterReloads(reloadHere) : undefined;
   const adminReload = inCluster() ? reloadCluster : reloadHere;
-  const server = http.createServer(createRequestListener({ registry, logger, config, transport, state, metrics, reload: adminReload }));
+  const server = http.createServer(createRequestListener({ registry, logger, config, transport, state, metrics, reload: adminReload, rateLimits }));
   server.keepAliveTimeout = 65_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.port, config.host, () => {
-      server.off('error', reject);
-      resolve();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.port, config.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
     });
-  });
+  } catch (e) {
+    await rateLimits.close(0);
+    throw e;
+  }
   watcher = config.watch ? await startWatcher(reloader, config, logger) : undefined;
   state.ready = true;
   const port = (server.address() as AddressInfo).port;
@@ -138,6 +146,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       // Backend calls of requests cut at the end of the grace period (or whose caller left)
       // would otherwise keep the pool open until their own timeout.
       await transport.close(deadline - Date.now());
+      await rateLimits.close(Math.min(1000, Math.max(0, deadline - Date.now())));
       // Strict mode's libxml2 schemas (wasm memory): nothing uses them once the server is closed.
       for (const b of registry.list()) b.strict?.retire();
       logger.info('stopped');

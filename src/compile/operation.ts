@@ -14,6 +14,7 @@ import type { CircuitBreakerSpec } from '../mapping';
 import type { FaultRule, SoapFaultRule } from '../mapping/faults';
 import type { HeaderBlock } from '../mapping/headers';
 import type { RestCall } from '../mapping/rest-call';
+import type { RateLimitRule } from '../ratelimit/rule';
 import type { UsernameToken } from '../soap/wssecurity';
 import type { OutboundTls } from '../tls/outbound';
 import type { UsernameTokenVerifier } from '../auth/wss/verify';
@@ -38,6 +39,8 @@ export interface OperationPolicy {
   soapAuth?: UsernameTokenVerifier;
   /** SOAP facade: the call to the JSON service; undefined without a SOAP facade. */
   restCall?: RestCall;
+  /** Both facades: the rate limit requests are counted under; undefined: none (src/ratelimit). */
+  rateLimit?: RateLimitRule;
 }
 
 export interface CompiledOperation {

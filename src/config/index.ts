@@ -53,6 +53,12 @@ export interface Config {
   readonly xmlMaxNsDeclsTotal: number;
   /** Deepest nesting of arrays and objects in a JSON body (requests, JSON service answers). */
   readonly jsonMaxDepth: number;
+  /** Where rate-limit counters live (mapping key rateLimit): this process, or Redis shared by every instance. */
+  readonly rateLimitStore: 'memory' | 'redis';
+  /** The Redis of RATE_LIMIT_STORE=redis; a password in it is a secret (redacted). */
+  readonly redisUrl: string;
+  /** Prefix of every rate-limit key in the store. */
+  readonly rateLimitPrefix: string;
   /** Bearer token the admin routes need (a secret); '' for none. */
   readonly adminToken: string;
   /** SHA-256 (hex) of that token, instead of the token itself; '' for none. */
@@ -95,6 +101,9 @@ export const DEFAULTS: Config = Object.freeze({
   xmlMaxNsDecls: DEFAULT_READ_LIMITS.maxNsDecls,
   xmlMaxNsDeclsTotal: DEFAULT_READ_LIMITS.maxNsDeclsTotal,
   jsonMaxDepth: DEFAULT_JSON_MAX_DEPTH,
+  rateLimitStore: 'memory',
+  redisUrl: 'redis://127.0.0.1:6379',
+  rateLimitPrefix: 'soap-bridge-rl',
   adminToken: '',
   adminTokenSha256: '',
   adminAllow: '',
@@ -133,6 +142,9 @@ export const ENV_NAMES: Record<keyof Config, string> = {
   xmlMaxNsDecls: LIMIT_ENV_NAMES.maxNsDecls,
   xmlMaxNsDeclsTotal: LIMIT_ENV_NAMES.maxNsDeclsTotal,
   jsonMaxDepth: JSON_DEPTH_ENV,
+  rateLimitStore: 'RATE_LIMIT_STORE',
+  redisUrl: 'REDIS_URL',
+  rateLimitPrefix: 'RATE_LIMIT_PREFIX',
   adminToken: 'ADMIN_TOKEN',
   adminTokenSha256: 'ADMIN_TOKEN_SHA256',
   adminAllow: 'ADMIN_ALLOW',
@@ -175,6 +187,13 @@ export function loadConfig(flags: Raw = {}, env: NodeJS.ProcessEnv = process.env
   };
   const level = String(pick('logLevel') ?? DEFAULTS.logLevel);
   if (!(LOG_LEVELS as readonly string[]).includes(level)) throw new ConfigError(`${label('logLevel')} must be one of ${LOG_LEVELS.join(', ')}, got "${level}"`);
+  const store = String(pick('rateLimitStore') ?? DEFAULTS.rateLimitStore).trim().toLowerCase();
+  if (store !== 'memory' && store !== 'redis') throw new ConfigError(`${label('rateLimitStore')} must be memory or redis, got "${store}"`);
+  const redisUrl = String(pick('redisUrl') ?? DEFAULTS.redisUrl).trim();
+  // The URL may hold a password: never repeat it in the message.
+  if (!/^rediss?:\/\/[^\s]+$/.test(redisUrl)) throw new ConfigError(`${label('redisUrl')} must be a redis:// or rediss:// URL`);
+  const rateLimitPrefix = String(pick('rateLimitPrefix') ?? DEFAULTS.rateLimitPrefix);
+  if (!/^[A-Za-z0-9:._-]{1,100}$/.test(rateLimitPrefix)) throw new ConfigError(`${label('rateLimitPrefix')} must be 1 to 100 letters, digits or : . _ -, got "${rateLimitPrefix}"`);
   const host = String(pick('host') ?? DEFAULTS.host);
   if (!/^[A-Za-z0-9.:_\-[\]]+$/.test(host)) throw new ConfigError(`${label('host')} is not a host name or address: "${host}"`);
   const text = (key: keyof Config): string => String(pick(key) ?? DEFAULTS[key]);
@@ -215,6 +234,9 @@ export function loadConfig(flags: Raw = {}, env: NodeJS.ProcessEnv = process.env
     xmlMaxNsDecls: num('xmlMaxNsDecls', 1, 1000000),
     xmlMaxNsDeclsTotal: num('xmlMaxNsDeclsTotal', 1, 1073741824),
     jsonMaxDepth: num('jsonMaxDepth', 1, 100000),
+    rateLimitStore: store,
+    redisUrl,
+    rateLimitPrefix,
     adminToken: admin.token,
     adminTokenSha256: admin.tokenSha256,
     adminAllow: admin.allow,

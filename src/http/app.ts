@@ -27,6 +27,9 @@ import { docsRoutes } from './docs';
 import type { Metrics } from './metrics';
 import type { ServiceRegistry } from './registry';
 import type { ReadLimits } from '../xml/stream';
+import { admit } from '../ratelimit/http';
+import type { RateLimits } from '../ratelimit/limits';
+import type { CompiledOperation } from '../compile/operation';
 
 export { ServiceRegistry } from './registry';
 
@@ -42,6 +45,8 @@ export interface AppDeps {
   state: AppState;
   /** Absent when metrics are turned off. */
   metrics?: Metrics;
+  /** The rate-limit counters (mapping key rateLimit); absent: nothing is limited. */
+  rateLimits?: RateLimits;
   /** POST /admin/reload: reloads every bundle (admin/reload.ts). */
   reload?: () => Promise<ReloadAnswer>;
 }
@@ -188,6 +193,7 @@ async function handleSoap(deps: AppDeps, req: IncomingMessage, res: ServerRespon
   const f = factsOf(req);
   f.service = service;
   const ctx: SoapCallContext = { ...backendContext(deps, f.requestId), xmlLimits: xmlLimitsFor(deps.config), jsonMaxDepth: deps.config.jsonMaxDepth, version: versionOfContentType(req.headers['content-type']), nonces: noncesFor(deps.config), onAuthenticated: (principal) => (f.principal = principal) };
+  ctx.admit = (op) => rateLimit(deps, req, res, f, op);
   let reply: { status: number; contentType: string; body: string };
   let release: (() => void) | undefined;
   try {
@@ -231,6 +237,12 @@ function backendContext(deps: AppDeps, requestId: string): CallContext {
     retries: deps.config.backendRetries,
     onRetry: (r) => deps.logger.warn(`retrying ${r.operation} (attempt ${r.attempt + 1}) in ${r.delayMs} ms: ${r.reason}`, { requestId: r.requestId, operation: r.operation, attempt: r.attempt, reason: r.reason }),
   };
+}
+
+/** Counts the request under its operation's rate limit (src/ratelimit); throws RATE_LIMITED over it. */
+function rateLimit(deps: AppDeps, req: IncomingMessage, res: ServerResponse, f: RequestFacts, op: CompiledOperation): Promise<void> {
+  if (!deps.rateLimits || !op.policy.rateLimit) return Promise.resolve();
+  return admit(req, res, { limits: deps.rateLimits, rule: op.policy.rateLimit, service: f.service ?? '', operation: op.name, principal: f.principal, trustProxy: deps.config.trustProxy, onLimited: (s) => deps.metrics?.rateLimited(s) });
 }
 
 /** Metrics and a warning line for a failure the caller is told about. */
@@ -284,6 +296,8 @@ async function handleRoute(deps: AppDeps, req: IncomingMessage, res: ServerRespo
   f.operation = route.op.name;
   // Authentication (mapping `auth:`) before the body is read: a refused caller costs no parsing.
   if (route.auth) f.principal = await route.auth.authenticate(req.headers);
+  // After authentication (f.principal), before the body is read or the backend called.
+  await rateLimit(deps, req, res, f, route.op);
   let body: unknown;
   if (route.acceptsBody) {
     checkJsonContentType(req.headers['content-type']);

@@ -124,11 +124,12 @@ export class Metrics {
   private readonly duration = new Series('soap_bridge_request_duration_seconds', 'Time from request to response', 'histogram', LATENCY_BUCKETS);
   private readonly backend = new Series('soap_bridge_backend_duration_seconds', 'Time spent waiting for the backend', 'histogram', LATENCY_BUCKETS);
   private readonly validation = new Series('soap_bridge_validation_failures_total', 'Messages refused by schema validation: input (callers) or output (backend replies)', 'counter');
+  private readonly limited = new Series('soap_bridge_rate_limited_total', 'Requests refused by a rate limit (mapping key rateLimit), by service', 'counter');
   private active = 0;
   private readonly reloads: Counter<'result'>;
 
   constructor() {
-    for (const s of [this.requests, this.duration, this.backend, this.validation]) this.registry.registerMetric(s.asMetric());
+    for (const s of [this.requests, this.duration, this.backend, this.validation, this.limited]) this.registry.registerMetric(s.asMetric());
     const self = this;
     new Gauge({
       name: 'soap_bridge_requests_in_flight',
@@ -202,6 +203,11 @@ export class Metrics {
   /** One bundle folder reloaded (hot reload). */
   reloaded(result: 'success' | 'failure'): void {
     this.reloads.inc({ result });
+  }
+
+  /** One request refused by a rate limit. */
+  rateLimited(service: string): void {
+    this.limited.add(service, () => ({ service }), 1);
   }
 
   validationFailed(service: string, operation: string, direction: 'input' | 'output'): void {

@@ -20,6 +20,7 @@ import type { BundleAuth } from '../auth/bundle';
 import { registerSecret } from '../log/redact';
 import { compileTls, isPlainHttp, type OutboundTls, type TlsSpec } from '../tls/outbound';
 import type { UsernameToken } from '../soap/wssecurity';
+import { rateLimitRules } from '../ratelimit/rule';
 import { describeRoute } from './describe';
 import { compileFaultRules, compileSoapFaultRules, type FaultRule, type SoapFaultRule } from './faults';
 import { findElement, headerBlock, type HeaderBlock } from './headers';
@@ -254,6 +255,7 @@ export class MappingCompiler {
       return block;
     };
 
+    const rateLimits = rateLimitRules(this.mapping, service, new Set(all.map((o) => o.model.name)), this.where, this.diags);
     for (const op of all) {
       const m = op.model;
       const spec = this.op(m.name);
@@ -275,6 +277,7 @@ export class MappingCompiler {
         restCall: soapFacade
           ? compileRestCall(spec.restCall, op, this.mapping.restHeaders ?? {}, view, (path, label, defaultBody, sides) => this.transformContext(view, check, [...at, 'restCall', ...path], { label, defaultBody, ...sides }), this.where, this.diags)
           : undefined,
+        rateLimit: rateLimits.get(m.name),
       };
       if (!soapFacade && spec.restCall) this.diags.warn(this.where([...at, 'restCall'], true), `${formatPath([...at, 'restCall'])} has no effect: the service has no SOAP facade (no restBackend)`);
       op.policy = policy;

@@ -10,6 +10,7 @@ import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Docume
 import type { Diagnostics } from '../compile/diagnostics';
 import type { SourcePos } from '../model/xsd';
 import type { HttpMethod } from '../model/route';
+import type { RateLimitSpec } from '../ratelimit/rule';
 import type { TlsSpec } from '../tls/outbound';
 import type { SoapAuthSpec } from '../auth/wss/mapping';
 import type { AuthSetting } from '../auth';
@@ -87,6 +88,8 @@ export interface OperationMapping {
   soapBackend?: string;
   restBackend?: string;
   restCall?: RestCallSpec;
+  /** This operation's own rate limit, or false for none (src/ratelimit). */
+  rateLimit?: RateLimitSpec;
   /** Outbound TLS of this operation's backend; replaces the service's `tls`. */
   tls?: TlsSpec;
   /** REST facade authentication of this operation: replaces the bundle's; false: public. */
@@ -118,6 +121,8 @@ export interface Mapping {
   faults?: FaultRuleSpec[];
   soapFaults?: SoapFaultRuleSpec[];
   restHeaders?: Record<string, string>;
+  /** Requests per client per window for the whole service (src/ratelimit). */
+  rateLimit?: RateLimitSpec;
   /** Outbound TLS of the bundle's https:// backends. */
   tls?: TlsSpec;
   /** REST facade authentication (API keys, JWT) of every operation. */

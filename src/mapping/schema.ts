@@ -166,6 +166,21 @@ const CIRCUIT_BREAKER = {
   },
 } as const;
 
+/** `false`, or a map; one schema node (not anyOf) so a wrong key or value gets one clear message (src/ratelimit). */
+const RATE_LIMIT = {
+  type: ['boolean', 'object'],
+  'x-expect': 'false, or a map {requests: N, windowMs: MS} (by: client or ip, optional)',
+  not: { const: true },
+  'x-not-expect': 'false (no limit) or a map {requests: N, windowMs: MS}; true is not a setting',
+  additionalProperties: false,
+  required: ['requests', 'windowMs'],
+  properties: {
+    requests: { type: 'integer', minimum: 1, maximum: 1000000000, 'x-expect': 'a whole number of requests per window, 1 or more' },
+    windowMs: { type: 'integer', minimum: 1000, maximum: 86400000, multipleOf: 1000, 'x-expect': 'a window in milliseconds, whole seconds (1000, 60000, …)' },
+    by: { enum: ['client', 'ip'], 'x-expect': 'client (the authenticated principal, else the IP address) or ip' },
+  },
+} as const;
+
 const PEM_FILE = { type: 'string', minLength: 1, 'x-expect': 'a PEM file name, relative to the bundle folder' } as const;
 
 /** Outbound TLS of https:// backends (src/tls/outbound.ts checks the files). */
@@ -211,6 +226,7 @@ const OPERATION = {
     soapBackend: URL,
     restBackend: URL,
     restCall: REST_CALL,
+    rateLimit: RATE_LIMIT,
     tls: TLS,
     auth: AUTH_SCHEMA,
   },
@@ -245,6 +261,7 @@ export const MAPPING_SCHEMA = {
     faults: OPERATION.properties.faults,
     soapFaults: OPERATION.properties.soapFaults,
     restHeaders: HEADER_MAP,
+    rateLimit: RATE_LIMIT,
     tls: TLS,
     auth: AUTH_SCHEMA,
     operations: { type: 'object', 'x-expect': 'a map of WSDL operation name: settings', additionalProperties: OPERATION },

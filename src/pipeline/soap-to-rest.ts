@@ -37,6 +37,8 @@ export interface SoapCallContext extends BackendContext {
   version?: SoapVersion;
   operation?: string;
   backendMs?: number;
+  /** Runs once the operation is known and the input is valid, before the JSON service is called (rate limiting); throws to refuse. */
+  admit?: (op: CompiledOperation) => Promise<void>;
   /** The replay cache of inbound UsernameTokens (`soapAuth`); default: one per process. */
   nonces?: NonceCache;
   /** Set when the caller proved who it is (the user name of its UsernameToken). */
@@ -265,6 +267,7 @@ export function readSoapRequest(bundle: Bundle, req: SoapRequest, ctx: Pick<Soap
 /** The whole direction: a SOAP request in, the SOAP response (or a one-way acknowledgement) out. */
 export async function soapToRest(bundle: Bundle, req: SoapRequest, ctx: SoapCallContext): Promise<SoapReply> {
   const { op, version, input } = readSoapRequest(bundle, req, ctx);
+  await ctx.admit?.(op);
   const answer = backendOutput(op, await callJsonService(op, input, ctx), ctx.jsonMaxDepth ?? DEFAULT_JSON_MAX_DEPTH);
   if (!op.model.output) return { status: 202, contentType: soapContentType(version), body: '' };
   const output = op.policy.restCall!.response.apply(answer);

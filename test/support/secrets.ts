@@ -14,6 +14,8 @@ export const TEST_SECRETS = {
   apiKey: 'apikey-5e7a3b19-TESTSECRET',
   /** A token a JSON backend gets from restHeaders `${SB_TEST_REST_TOKEN}`. */
   restToken: 'rest-tok-c4d2a8f0-TESTSECRET',
+  /** The password of the Redis the rate-limit tests start (in REDIS_URL). */
+  redisPassword: 'redis-Pw-3e9b7d15-TESTSECRET',
   /** The passphrase of a client key (mapping `tls.passphrase: ${SB_TEST_TLS_PASSPHRASE}`). */
   tlsPassphrase: 'tls-Pp-83e6b0c7-TESTSECRET',
   /** The admin routes' bearer token (ADMIN_TOKEN). */
