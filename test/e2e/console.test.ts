@@ -113,6 +113,8 @@ describe('console API and dry run end to end', function () {
       'calculator.wsdl': CALC_WSDL,
       'mapping.yaml': 'soapBackend: http://127.0.0.1:${DEMO_CALCULATOR_PORT}/calculator\nauth:\n  apiKeys:\n    keys:\n      - { id: partner-a, sha256: "${PARTNER_A_SHA256}" }\n',
     });
+    // ... and a rate limit.
+    writeBundle(tmp.dir, 'limited', { 'calculator.wsdl': CALC_WSDL, 'mapping.yaml': 'soapBackend: http://127.0.0.1:${DEMO_CALCULATOR_PORT}/calculator\nrateLimit: {requests: 2, windowMs: 3600000}\n' });
     env = {
       DEMO_CALCULATOR_PORT: String(calcRelay.port),
       DEMO_ORDERS_PORT: String(ordersRelay.port),
@@ -225,6 +227,17 @@ describe('console API and dry run end to end', function () {
       const ok = await post(bridge, '/api/keyed/Add?dryRun=1', { intA: 1, intB: 2 }, { 'x-api-key': TEST_SECRETS.apiKey });
       assert.equal(ok.status, 200, ok.text);
       assert.equal(ok.json.dryRun, true);
+    });
+
+    it('a dry run is a request: rate limits count it (and console sends too)', async () => {
+      for (let i = 0; i < 2; i++) assert.equal((await post(bridge, '/api/limited/Add?dryRun=1', { intA: 1, intB: i })).status, 200);
+      const limited = await post(bridge, '/api/limited/Add?dryRun=1', { intA: 1, intB: 2 });
+      assert.equal(limited.status, 429, limited.text);
+      assert.ok(limited.headers['retry-after']);
+      const sent = await post(bridge, '/console/api/services/limited/operations/Add/send', { input: { intA: 1, intB: 2 }, dryRun: true });
+      assert.equal(sent.status, 200);
+      assert.equal(sent.json.status, 429);
+      assert.equal(sent.json.error.code, 'RATE_LIMITED');
     });
 
     it('the WS-Security password in a dry-run envelope is redacted', async () => {
