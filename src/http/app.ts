@@ -207,7 +207,7 @@ async function handleSoap(deps: AppDeps, req: IncomingMessage, res: ServerRespon
   const f = factsOf(req);
   f.service = service;
   const rec = deps.exchanges?.recording && deps.registry.get(service) ? (f.exchange = new Recorder('soap', `POST ${f.path}`, f.requestId)) : undefined;
-  const dry = dryRunRequested(req.headers, new URLSearchParams(query));
+  const dry = dryRunRequested(req.headers, query ? new URLSearchParams(query) : undefined);
   const ctx: SoapCallContext = { ...backendContext(deps, f.requestId, rec, dry), xmlLimits: xmlLimitsFor(deps.config), jsonMaxDepth: deps.config.jsonMaxDepth, version: versionOfContentType(req.headers['content-type']), nonces: noncesFor(deps.config), onAuthenticated: (principal) => (f.principal = principal) };
   ctx.admit = (op) => rateLimit(deps, req, res, f, op);
   let reply: { status: number; contentType: string; body: string };
@@ -479,7 +479,7 @@ export function createRequestListener(given: AppDeps): (req: IncomingMessage, re
         rec.operation = f.operation ?? null;
         rec.principal = f.principal;
         rec.backendMs = f.backendMs;
-        deps.exchanges!.finish(rec, res.statusCode, ms);
+        deps.exchanges!.record(rec, res.statusCode, ms);
       }
     };
     const api = url.startsWith('/api/') ? apiRoute(url) : undefined;
