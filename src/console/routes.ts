@@ -20,8 +20,7 @@ import type { CallContext } from '../pipeline/rest-to-soap';
 import { soapToRest, type SoapCallContext } from '../pipeline/soap-to-rest';
 import type { RequestParts } from '../mapping/transform';
 import type { ApiRoute } from '../mapping/compile';
-import { faultReply } from '../soap/fault';
-import { soapContentType } from '../soap/fault';
+import { faultReply, soapContentType } from '../soap/fault';
 import type { Transport } from '../transport/http';
 import { ExchangeStore, Recorder, type ExchangeRecord } from './exchanges';
 import { MappingChecker } from './mapping-check';
@@ -135,11 +134,10 @@ export function consoleRoutes(deps: ConsoleDeps, hooks: ConsoleHooks): express.R
 
   // ---- the page -------------------------------------------------------------------------
   const dir = publicDir();
-  const page: RequestHandler = (req, res) => {
+  const page: RequestHandler = (_req, res) => {
     if (!dir) throw new BridgeError('NOT_FOUND', 'the console page is not installed (src/console/public/index.html is missing)');
     res.setHeader('cache-control', 'no-cache');
     res.sendFile(path.join(dir, 'index.html'));
-    void req;
   };
   router.get(['/console', '/console/', '/console/index.html'], page);
   if (dir) router.use('/console/assets', express.static(path.join(dir, 'assets'), { fallthrough: true, index: false, dotfiles: 'deny' }));

@@ -87,6 +87,8 @@ interface RequestFacts {
   principal?: string;
   /** The call's stages for the console's recent exchanges (only while recording). */
   exchange?: Recorder;
+  /** A dry run (`?dryRun=1`, `X-Dry-Run: 1`): the backend was not called. */
+  dryRun?: boolean;
 }
 
 const FACTS = Symbol('soap-bridge.facts');
@@ -208,6 +210,7 @@ async function handleSoap(deps: AppDeps, req: IncomingMessage, res: ServerRespon
   f.service = service;
   const rec = deps.exchanges?.recording && deps.registry.get(service) ? (f.exchange = new Recorder('soap', `POST ${f.path}`, f.requestId)) : undefined;
   const dry = dryRunRequested(req.headers, query ? new URLSearchParams(query) : undefined);
+  if (dry) f.dryRun = true;
   const ctx: SoapCallContext = { ...backendContext(deps, f.requestId, rec, dry), xmlLimits: xmlLimitsFor(deps.config), jsonMaxDepth: deps.config.jsonMaxDepth, version: versionOfContentType(req.headers['content-type']), nonces: noncesFor(deps.config), onAuthenticated: (principal) => (f.principal = principal) };
   ctx.admit = (op) => rateLimit(deps, req, res, f, op);
   let reply: { status: number; contentType: string; body: string };
@@ -335,6 +338,7 @@ async function handleRoute(deps: AppDeps, req: IncomingMessage, res: ServerRespo
   // `dryRun` is the bridge's parameter, never the mapping's: taken out before the route reads the query.
   const query = new URLSearchParams(api.query);
   const dry = dryRunRequested(req.headers, query);
+  if (dry) f.dryRun = true;
   const parts: RequestParts = { path: match.params, query, headers: req.headers };
   const ctx: CallContext = { ...backendContext(deps, f.requestId, rec, dry), xmlLimits: xmlLimitsFor(deps.config) };
   try {
@@ -471,6 +475,7 @@ export function createRequestListener(given: AppDeps): (req: IncomingMessage, re
       if (f.operation !== undefined) entry.operation = f.operation;
       if (f.principal !== undefined) entry.principal = f.principal;
       if (f.backendMs !== undefined) entry.backendMs = Math.round(f.backendMs * 100) / 100;
+      if (f.dryRun) entry.dryRun = true;
       if (!res.writableFinished) entry.aborted = true;
       logger.info('access', entry);
       const rec = f.exchange;

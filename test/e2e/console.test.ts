@@ -157,6 +157,14 @@ describe('console API and dry run end to end', function () {
       assert.match(r.json.envelope, /<soap:Envelope[\s\S]*<tns:intA>2<\/tns:intA><tns:intB>3<\/tns:intB>/);
       assert.deepEqual(r.json.input, { intA: 2, intB: 3 });
       assert.equal(calcRelay.hits, before);
+      // The access line says it was a dry run.
+      // (written when the response closes: waited for, bounded)
+      let line: Record<string, unknown> | undefined;
+      for (let i = 0; i < 100 && !line; i++) {
+        line = bridge.log.lines.find((l) => l.message === 'access' && l.requestId === r.headers['x-request-id']);
+        if (!line) await new Promise((done) => setTimeout(done, 20));
+      }
+      assert.equal(line?.dryRun, true);
       // The same call for real does reach the backend.
       const real = await post(bridge, '/api/calculator/Add', { intA: 2, intB: 3 });
       assert.deepEqual(real.json, { AddResult: 5 });
