@@ -107,6 +107,18 @@ function internalError(deps: AppDeps, f: RequestFacts, err: unknown): BridgeErro
   return new BridgeError('INTERNAL', `an internal error occurred; quote request id ${f.requestId} when reporting it`);
 }
 
+/** Stores the request's exchange (console) once its answer is written, so it is there before the caller has read it. */
+function keepExchange(deps: AppDeps, f: RequestFacts, status: number): void {
+  const rec = f.exchange;
+  if (!rec) return;
+  f.exchange = undefined;
+  rec.service = f.service ?? '';
+  rec.operation = f.operation ?? null;
+  rec.principal = f.principal;
+  rec.backendMs = f.backendMs;
+  deps.exchanges?.record(rec, status, performance.now() - f.started);
+}
+
 /** Writes a problem (or, for anything that is not a BridgeError, logs it and writes a 500). */
 function sendError(deps: AppDeps, req: IncomingMessage, res: ServerResponse, err: unknown): void {
   const f = factsOf(req);
@@ -131,6 +143,7 @@ function sendError(deps: AppDeps, req: IncomingMessage, res: ServerResponse, err
   if (problem.code === 'PAYLOAD_TOO_LARGE') headers.connection = 'close';
   res.writeHead(problem.status, headers);
   res.end(body);
+  keepExchange(deps, f, problem.status);
 }
 
 /** `/api/{service}/…` -> the service name and the path segments after it, decoded; undefined for any other shape. */
@@ -248,6 +261,7 @@ async function handleSoap(deps: AppDeps, req: IncomingMessage, res: ServerRespon
   if (reply.body === '') res.writeHead(reply.status, { 'content-type': reply.contentType, 'content-length': 0 });
   else res.writeHead(reply.status, { 'content-type': reply.contentType, 'content-length': Buffer.byteLength(reply.body) });
   res.end(reply.body);
+  keepExchange(deps, f, reply.status);
 }
 
 /** What a call to a backend needs from the configuration, with retries logged. */
@@ -344,6 +358,7 @@ async function handleRoute(deps: AppDeps, req: IncomingMessage, res: ServerRespo
   try {
     const reply = await runRoute(bundle.name, route, body, parts, ctx);
     rec?.noteAnswer(reply.status, reply.contentType, reply.body);
+    f.backendMs = ctx.backendMs;
     if (reply.contentType === undefined) {
       res.writeHead(reply.status);
       res.end();
@@ -351,6 +366,7 @@ async function handleRoute(deps: AppDeps, req: IncomingMessage, res: ServerRespo
       res.writeHead(reply.status, { 'content-type': reply.contentType, 'content-length': Buffer.byteLength(reply.body) });
       res.end(reply.body);
     }
+    keepExchange(deps, f, reply.status);
   } finally {
     f.backendMs = ctx.backendMs;
   }
@@ -478,14 +494,6 @@ export function createRequestListener(given: AppDeps): (req: IncomingMessage, re
       if (f.dryRun) entry.dryRun = true;
       if (!res.writableFinished) entry.aborted = true;
       logger.info('access', entry);
-      const rec = f.exchange;
-      if (rec) {
-        rec.service = f.service ?? '';
-        rec.operation = f.operation ?? null;
-        rec.principal = f.principal;
-        rec.backendMs = f.backendMs;
-        deps.exchanges!.record(rec, res.statusCode, ms);
-      }
     };
     const api = url.startsWith('/api/') ? apiRoute(url) : undefined;
     if (api) {
