@@ -112,7 +112,7 @@ export function consoleRoutes(deps: ConsoleDeps, hooks: ConsoleHooks): express.R
   const checker = new MappingChecker(config.servicesDir, deps.env, deps.logger);
 
   const off: RequestHandler = (req) => {
-    throw new BridgeError('NOT_FOUND', `no route for ${req.method} ${req.path} (the console is turned off: CONSOLE=false)`);
+    throw new BridgeError('NOT_FOUND', `no route for ${req.method} ${req.originalUrl.split('?')[0]} (the console is turned off: CONSOLE=false)`);
   };
   if (!config.console) {
     router.use('/console', off);
@@ -334,7 +334,7 @@ export function consoleRoutes(deps: ConsoleDeps, hooks: ConsoleHooks): express.R
   );
 
   router.use('/console/api', (req: Request) => {
-    throw new BridgeError('NOT_FOUND', `no console API route for ${req.method} ${req.path}`);
+    throw new BridgeError('NOT_FOUND', `no console API route for ${req.method} ${req.originalUrl.split('?')[0]}`);
   });
   return router;
 }
