@@ -438,6 +438,8 @@ describe('console API and dry run end to end', function () {
       assert.equal((await post(bridge, '/console/api/services/nope/operations/Add/send', { input: {} })).status, 404);
       assert.equal((await post(bridge, '/console/api/services/calculator/operations/Add/send', {})).status, 400);
       assert.equal((await post(bridge, '/console/api/services/calculator/operations/Add/send', { input: {}, dryRun: 'yes' })).status, 400);
+      const text = clean(await request(`${bridge.url}/console/api/services/calculator/operations/Add/send`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: '{"input":{}}' }), 'text/plain send');
+      assert.equal(text.status, 415);
       const soapOnly = await post(bridge, '/console/api/services/inventory/operations/CheckStock/send', { input: { sku: 'BOK-1001' } });
       assert.equal(soapOnly.status, 404);
       assert.match(soapOnly.json.detail, /no REST facade/);
