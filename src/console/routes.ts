@@ -324,12 +324,13 @@ export function consoleRoutes(deps: ConsoleDeps, hooks: ConsoleHooks): express.R
   // ---- mapping --------------------------------------------------------------------------
   router.get(
     '/console/api/services/:service/mapping',
-    route((req, res) => {
+    route(async (req, res) => {
       const service = param(req, 'service');
       const served = registry.served().find((s) => s.bundle.name === service);
       if (!served) throw new BridgeError('NOT_FOUND', `no service named "${service}"`);
+      const answer = await checker.check(served.bundle, served.hash);
       noStore(res);
-      res.json(checker.check(served.bundle, served.hash));
+      res.json(answer);
     }),
   );
 

@@ -143,7 +143,7 @@ describe('strict validation mode end to end', function () {
     assert.equal(jsonCalls, before);
   });
 
-  it('console: the service shows validation strict; the mapping route compiles the folder and frees its libxml2 schema', async () => {
+  it('console: the service shows validation strict; the mapping route compiles the folder in a worker, leaving the served libxml2 schemas as they are', async () => {
     const services = await request(`${bridge.url}/console/api/services`);
     assert.equal(services.json.find((s: { name: string }) => s.name === 'store').validation, 'strict');
     const alive = strictSchemasAlive();
