@@ -113,7 +113,9 @@ function keepExchange(deps: AppDeps, f: RequestFacts, status: number): void {
   if (!rec) return;
   f.exchange = undefined;
   rec.service = f.service ?? '';
-  rec.operation = f.operation ?? null;
+  // An operation name the caller made up (404) is not one: the store stays keyed by real ones.
+  const op = f.operation;
+  rec.operation = op !== undefined && (rec.facade === 'soap' || deps.registry.get(rec.service)?.operations.has(op)) ? op : null;
   rec.principal = f.principal;
   rec.backendMs = f.backendMs;
   deps.exchanges?.record(rec, status, performance.now() - f.started);

@@ -489,6 +489,11 @@ describe('console API and dry run end to end', function () {
       assert.equal(one.json.route, 'POST /api/orders/GetOrder');
       assert.equal(one.json.backendResponse.status, 200);
       assert.match(one.json.response.body, /ORD-1002/);
+      // A call to an operation that does not exist is recorded without an operation.
+      await post(bridge, '/api/orders/NoSuchOperation', {});
+      const unknown = (await get(bridge, '/console/api/exchanges?service=orders')).json[0];
+      assert.equal(unknown.operation, null);
+      assert.equal(unknown.status, 404);
       const missing = await get(bridge, '/console/api/exchanges/no-such-id');
       assert.equal(missing.status, 404);
     });
