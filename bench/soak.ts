@@ -24,12 +24,19 @@ export interface SoakOptions {
   connections: number;
   /** RSS growth over the second half beyond which the run fails, MB/min. */
   maxSlopeMbPerMin: number;
+  /**
+   * The bridge's V8 old-space cap (--max-old-space-size), MB; 0 for none. Without a cap V8
+   * defers full collections while memory is plentiful, so heap and RSS climb for minutes with
+   * nothing retained; with one, garbage is collected and a real leak ends in a crash.
+   */
+  heapMb?: number;
   log?: (line: string) => void;
 }
 
 export interface SoakReport {
   seconds: number;
   connections: number;
+  heapMb: number;
   sent: number;
   answered: number;
   outcomes: Record<string, number>;
@@ -435,7 +442,8 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
     cleanups.push(async () => fs.rmSync(dir, { recursive: true, force: true }));
 
     const port = await freePort();
-    const child = spawn(process.execPath, [path.join(ROOT, 'dist', 'src', 'cli.js'), 'serve', '--services', dir, '--port', String(port), '--host', '127.0.0.1', '--no-watch'], {
+    const heapFlags = opts.heapMb ? [`--max-old-space-size=${opts.heapMb}`] : [];
+    const child = spawn(process.execPath, [...heapFlags, path.join(ROOT, 'dist', 'src', 'cli.js'), 'serve', '--services', dir, '--port', String(port), '--host', '127.0.0.1', '--no-watch'], {
       env: { ...process.env, LOG_LEVEL: 'error', BREAKER_FAILURES: '0', BACKEND_RETRIES: '0', WORKERS: '1', SHUTDOWN_GRACE_MS: '2000' },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
@@ -510,6 +518,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
     return {
       seconds: opts.seconds,
       connections: opts.connections,
+      heapMb: opts.heapMb ?? 0,
       sent,
       answered,
       outcomes,
@@ -533,7 +542,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
 
 function format(r: SoakReport): string {
   const lines = [
-    `soak: ${r.seconds} s, ${r.connections} connections, node ${process.version}, ${os.cpus().length} × ${os.cpus()[0]?.model ?? '?'}`,
+    `soak: ${r.seconds} s, ${r.connections} connections, bridge heap cap ${r.heapMb ? `${r.heapMb} MB` : 'none'}, node ${process.version}, ${os.cpus().length} × ${os.cpus()[0]?.model ?? '?'}`,
     `requests sent ${r.sent}, answered ${r.answered}`,
     ...Object.entries(r.outcomes)
       .sort()
@@ -559,6 +568,7 @@ async function main(): Promise<void> {
     seconds,
     connections: arg('--connections', 16),
     maxSlopeMbPerMin: arg('--max-slope', 10),
+    heapMb: args.includes('--heap-mb') && Number(args[args.indexOf('--heap-mb') + 1]) === 0 ? 0 : arg('--heap-mb', 64),
     log: (l) => process.stderr.write(`${l}\n`),
   });
   process.stdout.write(format(report) + '\n');

@@ -7,7 +7,6 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
-import http from 'node:http';
 import path from 'node:path';
 import { after, afterEach, before, beforeEach, describe, it } from 'mocha';
 import { request, startBridge, startHttp, tempDir, type Reply, type TestBridge } from '../support/bridge';
@@ -20,26 +19,7 @@ const TOKEN = TEST_SECRETS.adminToken;
 
 /** GET (or `method`) from a given local address, on a fresh connection, bounded. */
 function call(url: string, options: { method?: string; headers?: Record<string, string>; localAddress?: string } = {}): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(url, { method: options.method ?? 'GET', headers: options.headers, agent: false, localAddress: options.localAddress }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        let json: unknown;
-        try {
-          json = text ? JSON.parse(text) : undefined;
-        } catch {
-          json = undefined;
-        }
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json });
-      });
-      res.on('error', reject);
-    });
-    req.setTimeout(30000, () => req.destroy(new Error('test request timed out')));
-    req.on('error', reject);
-    req.end();
-  });
+  return request(url, { ...options, timeoutMs: 30000 });
 }
 
 const reload = (bridge: TestBridge, headers: Record<string, string> = {}, localAddress?: string): Promise<Reply> => call(`${bridge.url}/admin/reload`, { method: 'POST', headers, localAddress });

@@ -4,6 +4,7 @@
  * facade), clients told apart by the loopback address their socket is bound to.
  */
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'mocha';
@@ -54,6 +55,13 @@ describe('rate limits (memory store)', function () {
     const soapAuth = 'soapAuth:\n  usernameToken:\n    users:\n      - {username: alice, password: "${RL_ALICE_PW}"}\n      - {username: bob, password: "${RL_BOB_PW}"}\n    passwordTypes: [text]\n';
     inventoryBundle(tmp.dir, 'authinv', `${inventory.url}/inventory`, `${soapAuth}rateLimit: {requests: 2, windowMs: 60000}`);
     inventoryBundle(tmp.dir, 'authip', `${inventory.url}/inventory`, `${soapAuth}rateLimit: {requests: 2, windowMs: 60000, by: ip}`);
+    const sha = (key: string): string => createHash('sha256').update(key).digest('hex');
+    calculatorBundle(
+      tmp.dir,
+      'keyed',
+      `${calc.url}/calculator`,
+      `auth:\n  apiKeys:\n    keys:\n      - {id: partner-a, sha256: "${sha(TEST_SECRETS.apiKey)}"}\n      - {id: partner-b, sha256: "${sha(TEST_SECRETS.jwtSecret)}"}\nrateLimit: {requests: 2, windowMs: 60000}\n`,
+    );
     const env = { RL_ALICE_PW: TEST_SECRETS.wsPassword, RL_BOB_PW: TEST_SECRETS.bodyPassword };
     bridge = await startBridge(tmp.dir, env);
     proxied = await startBridge(tmp.dir, env, { trustProxy: 'true' });
@@ -181,6 +189,29 @@ describe('rate limits (memory store)', function () {
     assert.match((await call('authinv', 'alice', 'wrong-password')).text, /FailedAuthentication/);
     // by: ip: one budget for the address, whoever signs in.
     assert.deepEqual(await statuses([() => alice('authip'), () => bob('authip'), () => bob('authip'), () => alice('authip')]), [200, 200, 500, 500]);
+  });
+
+  it('counts a REST caller authenticated by API key by its key id: two keys from one address apart; a refused key is answered 401, not counted', async () => {
+    const add = (key?: string): Promise<Awaited<ReturnType<typeof requestFrom>>> =>
+      requestFrom('127.0.0.9', `${api}/keyed/Add`, { method: 'POST', headers: { 'content-type': 'application/json', ...(key === undefined ? {} : { 'x-api-key': key }) }, body: '{"intA":4,"intB":5}' });
+    const a = TEST_SECRETS.apiKey;
+    const b = TEST_SECRETS.jwtSecret;
+    // Unauthenticated and wrong-key requests are refused by authentication first and use no budget.
+    assert.equal((await add()).status, 401);
+    assert.equal((await add('not-a-configured-key')).status, 401);
+    const first = await add(a);
+    assert.equal(first.status, 200, first.text);
+    assert.deepEqual(first.json, { AddResult: 9 });
+    assert.equal(first.headers['ratelimit-remaining'], '1');
+    assert.equal((await add(a)).status, 200);
+    const over = await add(a);
+    assert.equal(over.status, 429, over.text);
+    // partner-b comes from the same address and has its own budget.
+    assert.equal((await add(b)).status, 200);
+    assert.equal((await add(b)).status, 200);
+    assert.equal((await add(b)).status, 429);
+    // Still 401 (not 429) without a key: authentication answers before the limit is looked at.
+    assert.equal((await add()).status, 401);
   });
 
   it('counts refusals in soap_bridge_rate_limited_total{service}', async () => {

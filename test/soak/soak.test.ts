@@ -11,7 +11,7 @@ describe('soak (5 s)', function () {
   this.timeout(120000);
 
   it('answers every request as its scenario expects, and the bridge does not crash', async () => {
-    const r = await runSoak({ seconds: 5, connections: 16, maxSlopeMbPerMin: 1e9 });
+    const r = await runSoak({ seconds: 5, connections: 16, maxSlopeMbPerMin: 1e9, heapMb: 64 });
     assert.ok(r.sent > 0, 'no request was sent');
     assert.equal(r.answered, r.sent, `${r.sent - r.answered} request(s) without an answer`);
     assert.equal(r.unexpected, 0, r.unexpectedSamples.join('\n'));

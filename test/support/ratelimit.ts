@@ -4,10 +4,8 @@
  * 127.0.0.2, 127.0.0.3, … are different clients of a bridge listening on 127.0.0.1).
  */
 import fs from 'node:fs';
-import http from 'node:http';
 import path from 'node:path';
-import type { Reply } from './bridge';
-import { writeBundle } from './bridge';
+import { request, writeBundle, type Reply } from './bridge';
 import { ROOT } from './compile';
 
 export const SOAP11 = 'http://schemas.xmlsoap.org/soap/envelope/';
@@ -16,27 +14,7 @@ const INV = 'urn:soap-bridge:demo:inventory';
 
 /** One request on a fresh connection bound to `from` (a loopback address), bounded by a timeout. */
 export function requestFrom(from: string, url: string, options: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(url, { method: options.method ?? 'GET', headers: options.headers, agent: false, localAddress: from }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        let json: unknown;
-        try {
-          json = text ? JSON.parse(text) : undefined;
-        } catch {
-          json = undefined;
-        }
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json });
-      });
-      res.on('error', reject);
-    });
-    req.setTimeout(10000, () => req.destroy(new Error('test request timed out')));
-    req.on('error', reject);
-    if (options.body !== undefined) req.write(options.body);
-    req.end();
-  });
+  return request(url, { ...options, localAddress: from });
 }
 
 /** A calculator bundle calling `soapBackend`, with the given extra mapping text. */
