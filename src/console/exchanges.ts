@@ -166,6 +166,9 @@ class Captured {
         // A copy: a view (subarray, a sliced string) would keep the whole body alive.
         b.body = typeof b.body === 'string' ? Buffer.from(b.body.slice(0, margin), 'utf8') : Buffer.from(b.body.subarray(0, margin));
         this.cut.add(part);
+      } else if (typeof b.body !== 'string' && b.body.buffer.byteLength > 16384 && b.body.buffer.byteLength > 2 * b.body.length) {
+        // A small view of a large read buffer (a socket chunk) would keep all of it alive.
+        b.body = Buffer.from(b.body);
       }
       size += typeof b.body === 'string' ? b.body.length * 2 : b.body.length;
     };
