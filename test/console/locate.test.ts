@@ -1,9 +1,11 @@
 /**
  * The console's browser modules that need no browser, run in Node: the JSON Pointer locator
  * (src/console/public/locate.js, which pins a validation error to its field's line) and the
- * panes' formatter (format.js).
+ * panes' formatter (format.js); and the type check of every browser module (// @ts-check with
+ * JSDoc types, src/console/public/tsconfig.json).
  */
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { before, describe, it } from 'mocha';
@@ -128,5 +130,16 @@ describe('console: the panes formatter', () => {
     assert.equal(F.prettyBody(' [1]'), '[\n  1\n]');
     assert.equal(F.prettyBody('<a/>'), '<a/>');
     assert.equal(F.prettyBody('hello', 'text/plain'), 'hello');
+  });
+});
+
+describe('console: the browser modules', () => {
+  it('type-check (strict, DOM library) with their JSDoc types', async function () {
+    this.timeout(60000);
+    const tsc = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+    const out = await new Promise<string>((resolve) => {
+      execFile(process.execPath, [tsc, '-p', path.join(ROOT, 'src', 'console', 'public', 'tsconfig.json')], { timeout: 50000 }, (err, stdout, stderr) => resolve(err ? `${err.message}\n${stdout}${stderr}` : ''));
+    });
+    assert.equal(out, '');
   });
 });
