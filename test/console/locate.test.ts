@@ -1,6 +1,6 @@
 /**
  * The console's browser modules that need no browser, run in Node: the JSON Pointer locator
- * (src/console/public/locate.js, which pins a validation error to its field's line) and the
+ * (src/console/public/assets/locate.js, which pins a validation error to its field's line) and the
  * panes' formatter (format.js); and the type check of every browser module (// @ts-check with
  * JSDoc types, src/console/public/tsconfig.json).
  */
@@ -23,7 +23,7 @@ interface Format {
   prettyBody(body: string, contentType?: string): string;
 }
 
-const load = async <T>(file: string): Promise<T> => (await import(pathToFileURL(path.join(ROOT, 'src', 'console', 'public', file)).href)) as T;
+const load = async <T>(file: string): Promise<T> => (await import(pathToFileURL(path.join(ROOT, 'src', 'console', 'public', 'assets', file)).href)) as T;
 
 describe('console: the JSON Pointer locator', () => {
   let L: Locate;

@@ -496,29 +496,42 @@ $('soap-reset').addEventListener('click', () => {
 
 // ---- mapping -------------------------------------------------------------------------------------
 
+/** A button that scrolls the mapping text to a line. @param {string} label @param {number} line */
+function lineLink(label, line) {
+  const b = h('button', { type: 'button', class: 'where mono link', title: `show line ${line}` }, label);
+  b.addEventListener('click', () => document.getElementById(`mapping-line-${line}`)?.scrollIntoView({ block: 'center' }));
+  return b;
+}
+
 async function loadMapping() {
   if (!state.service) return;
   const name = state.service.name;
   try {
-    /** @type {{ file: string, text: string, diagnostics: { severity: string, line: number, column: number, message: string }[], served: boolean }} */
+    /** @type {{ file: string, text: string, diagnostics: { severity: string, line: number, column: number, message: string, file?: string }[], served: boolean }} */
     const m = await api(`/services/${enc(name)}/mapping`);
     if (state.service?.name !== name) return;
     $('mapping-file').textContent = m.file;
     const errors = m.diagnostics.filter((d) => d.severity === 'error').length;
     const warnings = m.diagnostics.length - errors;
     const st = $('mapping-state');
+    const counts = `${errors} error(s), ${warnings} warning(s)`;
     st.textContent = errors > 0
-      ? `The file on disk does not compile (${errors} error(s), ${warnings} warning(s))${m.served ? '; the bridge keeps serving the version it loaded before.' : '.'}`
-      : `The file on disk compiles${warnings ? ` with ${warnings} warning(s)` : ' cleanly'}${m.served ? '' : '; the bridge does not serve it yet'}.`;
+      ? `The bundle on disk does not compile (${counts})${m.served ? '.' : '; the bridge keeps serving the version it loaded before.'}`
+      : `The bundle on disk compiles${warnings ? ` with ${warnings} warning(s)` : ' cleanly'}${m.served ? ' and is the version being served.' : '; the bridge serves an older version until it reloads.'}`;
     st.className = `notice ${errors > 0 ? 'bad' : warnings > 0 ? 'warn' : 'ok'}`;
+    // Diagnostics may name the WSDL or an XSD of the bundle: only the mapping file's are marked in the text.
+    /** @param {{ file?: string }} d */
+    const inMapping = (d) => d.file === undefined || d.file === m.file;
     /** @type {Map<number, typeof m.diagnostics>} */
     const byLine = new Map();
-    for (const d of m.diagnostics) byLine.set(d.line, [...(byLine.get(d.line) ?? []), d]);
+    for (const d of m.diagnostics) if (inMapping(d)) byLine.set(d.line, [...(byLine.get(d.line) ?? []), d]);
     $('mapping-diagnostics').replaceChildren(
-      ...m.diagnostics.map((d) =>
-        h('li', { class: d.severity, 'data-testid': 'mapping-diagnostic', 'data-line': String(d.line) },
-          h('a', { href: `#mapping-line-${d.line}`, class: 'where mono' }, `${m.file}:${d.line}:${d.column}`), ` ${d.severity}: ${d.message}`),
-      ),
+      ...m.diagnostics.map((d) => {
+        const where = `${d.file ?? m.file}:${d.line}:${d.column}`;
+        return h('li', { class: d.severity, 'data-testid': 'mapping-diagnostic', 'data-line': String(d.line) },
+          inMapping(d) ? lineLink(where, d.line) : h('span', { class: 'where mono' }, where),
+          ` ${d.severity}: ${d.message}`);
+      }),
     );
     const lines = m.text.split('\n');
     if (lines.length > 1 && lines[lines.length - 1] === '') lines.pop();
