@@ -20,6 +20,8 @@ WORKDIR /app
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist/src ./dist/src
+# The web console's page and assets (served from src/console/public).
+COPY --from=build /app/src/console/public ./src/console/public
 # The example bundles; mount your own folder of bundles over /services.
 COPY wsdl /services
 USER node

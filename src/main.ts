@@ -94,7 +94,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   const reloadHere = (): Promise<ReloadAnswer> => reloadAndDescribe(registry, () => reload());
   const stopAnswering = inCluster() ? answerClusterReloads(reloadHere) : undefined;
   const adminReload = inCluster() ? reloadCluster : reloadHere;
-  const server = http.createServer(createRequestListener({ registry, logger, config, transport, state, metrics, reload: adminReload, rateLimits }));
+  const server = http.createServer(createRequestListener({ registry, logger, config, transport, state, metrics, reload: adminReload, rateLimits, env: options.env }));
   server.keepAliveTimeout = 65_000;
   try {
     await new Promise<void>((resolve, reject) => {

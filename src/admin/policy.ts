@@ -15,7 +15,7 @@ import { BridgeError } from '../errors/catalogue';
 import { registerSecret } from '../log/redact';
 
 /** The admin routes by name; `mutates` ones are never open to every caller. */
-export const ADMIN_ROUTE_NAMES = ['metrics', 'docs', 'openapi', 'reload'] as const;
+export const ADMIN_ROUTE_NAMES = ['metrics', 'docs', 'openapi', 'reload', 'console'] as const;
 export type AdminRouteName = (typeof ADMIN_ROUTE_NAMES)[number];
 const MUTATING: ReadonlySet<AdminRouteName> = new Set(['reload']);
 

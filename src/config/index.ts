@@ -69,6 +69,14 @@ export interface Config {
   readonly adminRoutes: string;
   /** Nonces of inbound WS-Security UsernameTokens (`soapAuth`) remembered at once against replays. */
   readonly soapAuthNonceCacheSize: number;
+  /** Whether /console and /console/api are served (src/console). */
+  readonly console: boolean;
+  /** Recent exchanges kept per service and operation (the console's history); 0 records nothing. */
+  readonly exchangesPerOperation: number;
+  /** Bytes all recorded exchanges may take together; the oldest are evicted beyond. */
+  readonly exchangesMaxBytes: number;
+  /** Each recorded body (request, backend request and reply, answer) is cut at this many bytes. */
+  readonly exchangeMaxBodyBytes: number;
 }
 
 export const DEFAULTS: Config = Object.freeze({
@@ -109,6 +117,10 @@ export const DEFAULTS: Config = Object.freeze({
   adminAllow: '',
   adminRoutes: DEFAULT_ADMIN_ROUTES,
   soapAuthNonceCacheSize: DEFAULT_NONCE_CACHE_SIZE,
+  console: true,
+  exchangesPerOperation: 20,
+  exchangesMaxBytes: 16777216,
+  exchangeMaxBodyBytes: 65536,
 });
 
 /** Environment variable of each setting. */
@@ -150,6 +162,10 @@ export const ENV_NAMES: Record<keyof Config, string> = {
   adminAllow: 'ADMIN_ALLOW',
   adminRoutes: 'ADMIN_ROUTES',
   soapAuthNonceCacheSize: 'SOAP_AUTH_NONCE_CACHE_SIZE',
+  console: 'CONSOLE',
+  exchangesPerOperation: 'EXCHANGES_PER_OPERATION',
+  exchangesMaxBytes: 'EXCHANGES_MAX_BYTES',
+  exchangeMaxBodyBytes: 'EXCHANGE_MAX_BODY_BYTES',
 };
 
 export class ConfigError extends Error {}
@@ -242,6 +258,10 @@ export function loadConfig(flags: Raw = {}, env: NodeJS.ProcessEnv = process.env
     adminAllow: admin.allow,
     adminRoutes: admin.routes,
     soapAuthNonceCacheSize: num('soapAuthNonceCacheSize', 1, 100000000),
+    console: flag('console'),
+    exchangesPerOperation: num('exchangesPerOperation', 0, 10000),
+    exchangesMaxBytes: num('exchangesMaxBytes', 0, 1073741824),
+    exchangeMaxBodyBytes: num('exchangeMaxBodyBytes', 256, 16777216),
   });
 }
 

@@ -30,6 +30,10 @@ import type { ReadLimits } from '../xml/stream';
 import { admit } from '../ratelimit/http';
 import type { RateLimits } from '../ratelimit/limits';
 import type { CompiledOperation } from '../compile/operation';
+import { consoleRoutes } from '../console/routes';
+import { ExchangeStore, Recorder } from '../console/exchanges';
+import { dryRunRequested, restDryRunAnswer, soapDryRunAnswer } from '../console/dry-run';
+import type { ApiRoute } from '../mapping/compile';
 
 export { ServiceRegistry } from './registry';
 
@@ -49,6 +53,10 @@ export interface AppDeps {
   rateLimits?: RateLimits;
   /** POST /admin/reload: reloads every bundle (admin/reload.ts). */
   reload?: () => Promise<ReloadAnswer>;
+  /** Environment for `${VAR}` in mapping files (the console compiles bundle folders as on disk); default process.env. */
+  env?: NodeJS.ProcessEnv;
+  /** Recent exchanges for the console (src/console); default: a store with the configuration's limits. */
+  exchanges?: ExchangeStore;
 }
 
 /** The XML read limits of a configuration, worked out once per configuration. */
@@ -77,6 +85,8 @@ interface RequestFacts {
   backendMs?: number;
   /** Who the caller proved to be (API key id, JWT subject, WS-Security user name), once authenticated. */
   principal?: string;
+  /** The call's stages for the console's recent exchanges (only while recording). */
+  exchange?: Recorder;
 }
 
 const FACTS = Symbol('soap-bridge.facts');
@@ -111,6 +121,10 @@ function sendError(deps: AppDeps, req: IncomingMessage, res: ServerResponse, err
   }
   // Secrets never leave in an error body (log/redact.ts): an echoed credential, a WS-Security element in a snippet.
   const body = JSON.stringify(redactValue(toProblem(problem, f.requestId, req.url)));
+  if (f.exchange) {
+    f.exchange.noteError(problem.code, problem.detail, problem.extra.errors);
+    f.exchange.noteAnswer(problem.status, 'application/problem+json', body);
+  }
   const headers: Record<string, string | number> = { 'content-type': 'application/problem+json', 'content-length': Buffer.byteLength(body), ...problem.extra.headers };
   if (problem.code === 'PAYLOAD_TOO_LARGE') headers.connection = 'close';
   res.writeHead(problem.status, headers);
@@ -189,10 +203,12 @@ function handleContract(deps: AppDeps, req: IncomingMessage, res: ServerResponse
 }
 
 /** `POST /soap/{service}`: a SOAP request in, a SOAP response or Fault out. */
-async function handleSoap(deps: AppDeps, req: IncomingMessage, res: ServerResponse, service: string): Promise<void> {
+async function handleSoap(deps: AppDeps, req: IncomingMessage, res: ServerResponse, service: string, query: string): Promise<void> {
   const f = factsOf(req);
   f.service = service;
-  const ctx: SoapCallContext = { ...backendContext(deps, f.requestId), xmlLimits: xmlLimitsFor(deps.config), jsonMaxDepth: deps.config.jsonMaxDepth, version: versionOfContentType(req.headers['content-type']), nonces: noncesFor(deps.config), onAuthenticated: (principal) => (f.principal = principal) };
+  const rec = deps.exchanges?.recording && deps.registry.get(service) ? (f.exchange = new Recorder('soap', `POST ${f.path}`, f.requestId)) : undefined;
+  const dry = dryRunRequested(req.headers, new URLSearchParams(query));
+  const ctx: SoapCallContext = { ...backendContext(deps, f.requestId, rec, dry), xmlLimits: xmlLimitsFor(deps.config), jsonMaxDepth: deps.config.jsonMaxDepth, version: versionOfContentType(req.headers['content-type']), nonces: noncesFor(deps.config), onAuthenticated: (principal) => (f.principal = principal) };
   ctx.admit = (op) => rateLimit(deps, req, res, f, op);
   let reply: { status: number; contentType: string; body: string };
   let release: (() => void) | undefined;
@@ -204,7 +220,9 @@ async function handleSoap(deps: AppDeps, req: IncomingMessage, res: ServerRespon
     release = bundle.strict?.retain();
     const soapAction = req.headers.soapaction;
     const body = await readBody(req, deps.config.maxBodyBytes);
+    if (rec) rec.request = { contentType: req.headers['content-type'], body };
     reply = await soapToRest(bundle, { contentType: req.headers['content-type'], soapAction: Array.isArray(soapAction) ? soapAction[0] : soapAction, body }, ctx);
+    if (ctx.dryRun?.plan) reply = { status: 200, contentType: 'application/json', body: soapDryRunAnswer(service, ctx.operation ?? '', ctx.dryRun.plan) };
   } catch (e) {
     release?.();
     f.operation = ctx.operation;
@@ -216,21 +234,26 @@ async function handleSoap(deps: AppDeps, req: IncomingMessage, res: ServerRespon
     const why = err.extra.authFailure;
     if (why) deps.logger.warn(`WS-Security refused: ${why.reason}`, { requestId: f.requestId, service: f.service, operation: ctx.operation, fault: why.fault, username: why.username });
     reply = faultReply(err, ctx.version ?? '1.1', f.requestId);
+    rec?.noteError(err.code, err.detail, err.extra.errors);
     if (err.code === 'PAYLOAD_TOO_LARGE') res.setHeader('connection', 'close');
     for (const [k, v] of Object.entries(err.extra.headers ?? {})) res.setHeader(k, v);
   }
   release?.();
   f.operation = ctx.operation;
   f.backendMs = ctx.backendMs;
+  rec?.noteAnswer(reply.status, reply.contentType, reply.body);
   if (reply.body === '') res.writeHead(reply.status, { 'content-type': reply.contentType, 'content-length': 0 });
   else res.writeHead(reply.status, { 'content-type': reply.contentType, 'content-length': Buffer.byteLength(reply.body) });
   res.end(reply.body);
 }
 
 /** What a call to a backend needs from the configuration, with retries logged. */
-function backendContext(deps: AppDeps, requestId: string): CallContext {
+function backendContext(deps: AppDeps, requestId: string, recorder?: Recorder, dryRun = false): CallContext {
+  if (recorder) recorder.dryRun = dryRun;
   return {
     requestId,
+    recorder,
+    dryRun: dryRun ? {} : undefined,
     transport: deps.transport,
     defaultTimeoutMs: deps.config.backendTimeoutMs,
     maxBodyBytes: deps.config.maxBodyBytes,
@@ -264,6 +287,7 @@ async function handleApi(deps: AppDeps, req: IncomingMessage, res: ServerRespons
     const hint = didYouMean(service, deps.registry.list().map((b) => b.name));
     throw new BridgeError('NOT_FOUND', `no service named "${service}"${hint ? ` (did you mean "${hint}"?)` : ''}`);
   }
+  if (deps.exchanges?.recording) f.exchange = new Recorder('rest', `${req.method} ${f.path}`, f.requestId);
   if (!bundle.restFacade) throw new BridgeError('NOT_FOUND', `service "${service}" has no REST facade (its mapping sets restBackend only)`);
   // Strict mode: the bundle's libxml2 schema stays allocated until this request is done.
   const release = bundle.strict?.retain();
@@ -299,27 +323,44 @@ async function handleRoute(deps: AppDeps, req: IncomingMessage, res: ServerRespo
   // After authentication (f.principal), before the body is read or the backend called.
   await rateLimit(deps, req, res, f, route.op);
   let body: unknown;
+  const rec = f.exchange;
   if (route.acceptsBody) {
     checkJsonContentType(req.headers['content-type']);
-    body = parseJson(await readBody(req, deps.config.maxBodyBytes), deps.config.jsonMaxDepth);
+    const raw = await readBody(req, deps.config.maxBodyBytes);
+    if (rec) rec.request = { contentType: req.headers['content-type'], body: raw };
+    body = parseJson(raw, deps.config.jsonMaxDepth);
   } else if (req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined) {
     await readBody(req, deps.config.maxBodyBytes); // read and set aside: this route takes no body
   }
-  const parts: RequestParts = { path: match.params, query: new URLSearchParams(api.query), headers: req.headers };
-  const ctx: CallContext = { ...backendContext(deps, f.requestId), xmlLimits: xmlLimitsFor(deps.config) };
+  // `dryRun` is the bridge's parameter, never the mapping's: taken out before the route reads the query.
+  const query = new URLSearchParams(api.query);
+  const dry = dryRunRequested(req.headers, query);
+  const parts: RequestParts = { path: match.params, query, headers: req.headers };
+  const ctx: CallContext = { ...backendContext(deps, f.requestId, rec, dry), xmlLimits: xmlLimitsFor(deps.config) };
   try {
-    const output = await callRoute(route, body, parts, ctx);
-    if (output === undefined) {
-      res.writeHead(204);
+    const reply = await runRoute(bundle.name, route, body, parts, ctx);
+    rec?.noteAnswer(reply.status, reply.contentType, reply.body);
+    if (reply.contentType === undefined) {
+      res.writeHead(reply.status);
       res.end();
     } else {
-      const json = JSON.stringify(output);
-      res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(json) });
-      res.end(json);
+      res.writeHead(reply.status, { 'content-type': reply.contentType, 'content-length': Buffer.byteLength(reply.body) });
+      res.end(reply.body);
     }
   } finally {
     f.backendMs = ctx.backendMs;
   }
+}
+
+/**
+ * One call of a REST route on a parsed body: 200 with the JSON answer, 204 for a one-way
+ * operation, or for a dry run (`ctx.dryRun`) 200 with what would have been sent. Failures throw.
+ */
+export async function runRoute(service: string, route: ApiRoute, body: unknown, parts: RequestParts, ctx: CallContext): Promise<{ status: number; contentType?: string; body: string }> {
+  const output = await callRoute(route, body, parts, ctx);
+  if (ctx.dryRun?.plan) return { status: 200, contentType: 'application/json', body: restDryRunAnswer(service, route.op.name, ctx.dryRun.plan) };
+  if (output === undefined) return { status: 204, body: '' };
+  return { status: 200, contentType: 'application/json', body: JSON.stringify(output) };
 }
 
 /** Routes other than the REST facade. */
@@ -351,6 +392,18 @@ export function createApp(deps: AppDeps): express.Express {
   app.use('/docs', adminGuard(deps, 'docs'));
   app.use('/openapi.json', adminGuard(deps, 'openapi'));
   app.use(adminRoutes(deps));
+  // The web console and its JSON API (src/console), admin route `console`; CONSOLE=false: 404.
+  app.use(
+    consoleRoutes(deps, {
+      exchanges: deps.exchanges ?? new ExchangeStore({ perOperation: 0, maxBytes: 0, maxBodyBytes: deps.config.exchangeMaxBodyBytes }),
+      guard: adminGuard(deps, 'console'),
+      callContext: (requestId, rec, dryRun) => ({ ...backendContext(deps, requestId, rec, dryRun), xmlLimits: xmlLimitsFor(deps.config) }),
+      soapContext: (requestId, rec, dryRun) => ({ ...backendContext(deps, requestId, rec, dryRun), xmlLimits: xmlLimitsFor(deps.config), jsonMaxDepth: deps.config.jsonMaxDepth, nonces: noncesFor(deps.config) }),
+      admit: (req, res, op, service) => rateLimit(deps, req, res, { ...factsOf(req), service }, op),
+      runRoute,
+      principal: (req, p) => (factsOf(req).principal = p),
+    }),
+  );
 
   app.get('/metrics', async (_req, res) => {
     if (!deps.metrics) throw new BridgeError('NOT_FOUND', 'metrics are turned off (METRICS=false)');
@@ -378,7 +431,9 @@ export function createApp(deps: AppDeps): express.Express {
 }
 
 /** The server's request listener. */
-export function createRequestListener(deps: AppDeps): (req: IncomingMessage, res: ServerResponse) => void {
+export function createRequestListener(given: AppDeps): (req: IncomingMessage, res: ServerResponse) => void {
+  const { config } = given;
+  const deps: AppDeps = given.exchanges ? given : { ...given, exchanges: new ExchangeStore({ perOperation: config.exchangesPerOperation, maxBytes: config.exchangesMaxBytes, maxBodyBytes: config.exchangeMaxBodyBytes }) };
   const app = createApp(deps);
   const { logger, metrics } = deps;
   return (req, res) => {
@@ -418,6 +473,14 @@ export function createRequestListener(deps: AppDeps): (req: IncomingMessage, res
       if (f.backendMs !== undefined) entry.backendMs = Math.round(f.backendMs * 100) / 100;
       if (!res.writableFinished) entry.aborted = true;
       logger.info('access', entry);
+      const rec = f.exchange;
+      if (rec) {
+        rec.service = f.service ?? '';
+        rec.operation = f.operation ?? null;
+        rec.principal = f.principal;
+        rec.backendMs = f.backendMs;
+        deps.exchanges!.finish(rec, res.statusCode, ms);
+      }
     };
     const api = url.startsWith('/api/') ? apiRoute(url) : undefined;
     if (api) {
@@ -425,7 +488,7 @@ export function createRequestListener(deps: AppDeps): (req: IncomingMessage, res
       return;
     }
     const soap = url.startsWith('/soap/') ? soapRoute(url) : undefined;
-    if (soap && req.method === 'POST') handleSoap(deps, req, res, soap.service).catch((e: unknown) => sendError(deps, req, res, e));
+    if (soap && req.method === 'POST') handleSoap(deps, req, res, soap.service, soap.query).catch((e: unknown) => sendError(deps, req, res, e));
     else if (soap && (req.method === 'GET' || req.method === 'HEAD')) {
       try {
         handleContract(deps, req, res, soap.service, soap.query);

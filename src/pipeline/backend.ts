@@ -6,6 +6,17 @@
 import type { CompiledOperation } from '../compile';
 import { BridgeError } from '../errors/catalogue';
 import { TransportError, type HttpReply, type PostOptions } from '../transport/http';
+import type { Recorder } from '../console/exchanges';
+
+/** What a dry run (`?dryRun=1`, `X-Dry-Run: 1`) found instead of calling the backend. */
+export interface DryRunPlan {
+  url: string;
+  method: string;
+  headers: Record<string, string>;
+  /** REST facade: the envelope and the SOAP input JSON. SOAP facade: the JSON body (undefined: none). */
+  body: string | undefined;
+  input?: unknown;
+}
 
 export interface BackendContext {
   requestId: string;
@@ -15,6 +26,10 @@ export interface BackendContext {
   retries?: number;
   /** Told of each retry (for the log). */
   onRetry?: (info: { requestId: string; operation: string; attempt: number; reason: string; delayMs: number }) => void;
+  /** Notes the stages of the call for the console's recent exchanges (src/console); absent: nothing is recorded. */
+  recorder?: Recorder;
+  /** Present for a dry run: everything up to the backend call runs, then `plan` is filled and the backend is not called. */
+  dryRun?: { plan?: DryRunPlan };
 }
 
 /** A SOAP Fault element anywhere in the reply: the backend answered, it did not fail. */

@@ -89,13 +89,14 @@ export function encodeRequest(op: CompiledOperation, input: unknown, header?: st
 export async function callBackend(op: CompiledOperation, envelope: string, ctx: CallContext): Promise<HttpReply> {
   if (!op.endpoint) throw new BridgeError('BACKEND_NOT_CONFIGURED', `operation ${op.name} has no SOAP endpoint: set soapBackend in mapping.yaml`);
   const policy = callPolicy(op, ctx, soapReplyFailed);
+  const headers = { ...requestHeaders(op.soapVersion, op.soapAction), 'x-request-id': ctx.requestId };
+  const rec = ctx.recorder;
+  rec?.noteBackendRequest(op.endpoint, 'POST', headers, envelope);
   const started = performance.now();
   try {
-    return await ctx.transport.post(op.endpoint, {
-      headers: { ...requestHeaders(op.soapVersion, op.soapAction), 'x-request-id': ctx.requestId },
-      body: envelope,
-      ...policy,
-    });
+    const reply = await ctx.transport.post(op.endpoint, { headers, body: envelope, ...policy });
+    rec?.noteBackendResponse(reply.status, reply.contentType, reply.body, performance.now() - started);
+    return reply;
   } catch (e) {
     if (!(e instanceof TransportError)) throw e;
     throw transportFailure(e, op, 'the backend', policy.timeoutMs);
@@ -200,6 +201,13 @@ export async function restToSoap(op: CompiledOperation, input: unknown, ctx: Cal
 async function sendValid(op: CompiledOperation, input: unknown, ctx: CallContext, header: string | undefined, trace?: (v: Violation[]) => ProblemItem[]): Promise<unknown> {
   const envelope = encodeRequest(op, input, header);
   checkInputStrict(op, envelope, trace);
+  if (ctx.dryRun) {
+    if (!op.endpoint) throw new BridgeError('BACKEND_NOT_CONFIGURED', `operation ${op.name} has no SOAP endpoint: set soapBackend in mapping.yaml`);
+    const headers = requestHeaders(op.soapVersion, op.soapAction);
+    ctx.dryRun.plan = { url: op.endpoint, method: 'POST', headers, body: envelope, input };
+    ctx.recorder?.noteBackendRequest(op.endpoint, 'POST', headers, envelope);
+    return undefined;
+  }
   const reply = await callBackend(op, envelope, ctx);
   const text = replyText(op, reply);
   if (text === undefined) return undefined;

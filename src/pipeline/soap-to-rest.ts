@@ -10,10 +10,11 @@ import type { Bundle, CompiledOperation } from '../compile';
 import type { Violation } from '../compile/codec';
 import { BridgeError } from '../errors/catalogue';
 import type { SoapVersion } from '../model/operation';
+import type { HttpMethod } from '../model/route';
 import { closeEnvelope, EnvelopeError, openEnvelope, SOAP11_ENV, SOAP12_ENV, versionOfNs } from '../soap/envelope';
 import { soapContentType } from '../soap/fault';
 import { Transport, TransportError, type HttpReply } from '../transport/http';
-import { callPolicy, jsonReplyFailed, transportFailure, type BackendContext } from './backend';
+import { callPolicy, jsonReplyFailed, transportFailure, type BackendContext, type DryRunPlan } from './backend';
 import { CharsetError, charsetOf, decodeXml } from '../xml/charset';
 import { UnwritableCharError } from '../xml/escape';
 import { attrOf, lineCol, type XElem } from '../xml/reader';
@@ -207,16 +208,26 @@ function backendOutput(op: CompiledOperation, reply: HttpReply, maxDepth: number
   throw new BridgeError('BACKEND_UNREACHABLE', `the JSON service failed on ${op.name} (HTTP ${reply.status})${said ? `: ${said}` : ''}`, { backend, soapFault });
 }
 
-async function callJsonService(op: CompiledOperation, input: unknown, ctx: SoapCallContext): Promise<HttpReply> {
+/** The call to the JSON service an input makes: URL, method, headers, body. */
+function planJsonCall(op: CompiledOperation, input: unknown, requestId: string): DryRunPlan {
   const call = op.policy.restCall;
   if (!call || !op.restBase) throw new BridgeError('BACKEND_NOT_CONFIGURED', `operation ${op.name} has no JSON service: set restBackend in mapping.yaml`);
   const { url, body } = call.build(call.request.apply(input));
-  const policy = callPolicy(op, ctx, jsonReplyFailed);
-  const headers: Record<string, string> = { accept: 'application/json, application/problem+json', ...call.headers, 'x-request-id': ctx.requestId };
+  const headers: Record<string, string> = { accept: 'application/json, application/problem+json', ...call.headers, 'x-request-id': requestId };
   if (body !== undefined) headers['content-type'] = 'application/json';
+  return { url, method: call.method, headers, body };
+}
+
+async function callJsonService(op: CompiledOperation, input: unknown, ctx: SoapCallContext): Promise<HttpReply> {
+  const { url, method, headers, body } = planJsonCall(op, input, ctx.requestId);
+  const policy = callPolicy(op, ctx, jsonReplyFailed);
+  const rec = ctx.recorder;
+  rec?.noteBackendRequest(url, method, headers, body);
   const started = performance.now();
   try {
-    return await ctx.transport.post(url, { method: call.method, headers, body, ...policy });
+    const reply = await ctx.transport.post(url, { method: method as HttpMethod, headers, body, ...policy });
+    rec?.noteBackendResponse(reply.status, reply.contentType, reply.body, performance.now() - started);
+    return reply;
   } catch (e) {
     if (!(e instanceof TransportError)) throw e;
     throw transportFailure(e, op, 'the JSON service', policy.timeoutMs);
@@ -268,6 +279,12 @@ export function readSoapRequest(bundle: Bundle, req: SoapRequest, ctx: Pick<Soap
 export async function soapToRest(bundle: Bundle, req: SoapRequest, ctx: SoapCallContext): Promise<SoapReply> {
   const { op, version, input } = readSoapRequest(bundle, req, ctx);
   await ctx.admit?.(op);
+  if (ctx.dryRun) {
+    const plan = planJsonCall(op, input, ctx.requestId);
+    ctx.dryRun.plan = plan;
+    ctx.recorder?.noteBackendRequest(plan.url, plan.method, plan.headers, plan.body);
+    return { status: 200, contentType: 'application/json', body: '' };
+  }
   const answer = backendOutput(op, await callJsonService(op, input, ctx), ctx.jsonMaxDepth ?? DEFAULT_JSON_MAX_DEPTH);
   if (!op.model.output) return { status: 202, contentType: soapContentType(version), body: '' };
   const output = op.policy.restCall!.response.apply(answer);

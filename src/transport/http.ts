@@ -90,6 +90,15 @@ export interface BackendStatus {
   circuit: BreakerState | 'none';
 }
 
+/** How the last call to an origin ended (after its retries): for the console's health view. */
+export interface LastCall {
+  at: string;
+  ok: boolean;
+  status?: number;
+  ms: number;
+  error?: string;
+}
+
 const RETRY_STATUSES = new Set([502, 503, 504]);
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms).unref());
@@ -183,6 +192,13 @@ export class Transport {
     return br;
   }
 
+  /** The outcome of the last call to each origin (not counting calls a breaker or the queue bound refused). */
+  private readonly lastCalls = new Map<string, LastCall>();
+
+  lastCall(origin: string): LastCall | undefined {
+    return this.lastCalls.get(origin);
+  }
+
   /** Calls in flight and breaker state by origin (cheap: no I/O). */
   status(): BackendStatus[] {
     const byOrigin = new Map<string, BackendStatus>();
@@ -220,6 +236,7 @@ export class Transport {
     const breaker = this.breakerOf(target.origin, options.breaker ?? this.defaultBreaker);
     const isFailure = options.isFailure ?? ((r: HttpReply) => r.status >= 500);
     const retries = options.retries ?? 0;
+    const started = performance.now();
     for (let attempt = 0; ; attempt++) {
       if (breaker && !breaker.allow()) {
         const s = Math.max(1, Math.ceil(breaker.retryInMs() / 1000));
@@ -247,6 +264,10 @@ export class Transport {
       }
       const retryable = error ? error.code === 'TIMEOUT' || error.code === 'CONNECT_TIMEOUT' || error.code === 'UNREACHABLE' : failed && RETRY_STATUSES.has(reply!.status);
       if (!retryable || attempt >= retries) {
+        if (this.lastCalls.size < 1000 || this.lastCalls.has(target.origin)) {
+          const ms = Math.round((performance.now() - started) * 100) / 100;
+          this.lastCalls.set(target.origin, error ? { at: new Date().toISOString(), ok: false, ms, error: error.message } : { at: new Date().toISOString(), ok: !failed, status: reply!.status, ms });
+        }
         if (error) throw error;
         return reply!;
       }

@@ -32,11 +32,11 @@ const policyOf = (env: Record<string, string>): ReturnType<typeof parseAdminSett
 describe('admin settings', () => {
   it('defaults: no token, no allow-list, every admin route named', () => {
     const c = loadConfig({}, {});
-    assert.deepEqual([c.adminToken, c.adminTokenSha256, c.adminAllow, c.adminRoutes], ['', '', '', 'metrics,docs,openapi,reload']);
+    assert.deepEqual([c.adminToken, c.adminTokenSha256, c.adminAllow, c.adminRoutes], ['', '', '', 'metrics,docs,openapi,reload,console']);
     const p = policyOf({});
     assert.equal(p.tokenDigest, undefined);
     assert.equal(p.allow, undefined);
-    assert.deepEqual([...p.routes], ['metrics', 'docs', 'openapi', 'reload']);
+    assert.deepEqual([...p.routes], ['metrics', 'docs', 'openapi', 'reload', 'console']);
   });
 
   it('reads ADMIN_TOKEN and keeps only its digest in the policy; the token is registered as a secret', () => {
@@ -87,6 +87,6 @@ describe('admin settings', () => {
 
   it('reads ADMIN_ROUTES and refuses an unknown name', () => {
     assert.deepEqual([...policyOf({ ADMIN_ROUTES: 'Reload, metrics' }).routes], ['reload', 'metrics']);
-    assert.match(configError({ ADMIN_ROUTES: 'metrics,console' }).message, /ADMIN_ROUTES: "console" is not an admin route; use a comma-separated list of metrics, docs, openapi, reload/);
+    assert.match(configError({ ADMIN_ROUTES: 'metrics,consoles' }).message, /ADMIN_ROUTES: "consoles" is not an admin route; use a comma-separated list of metrics, docs, openapi, reload, console/);
   });
 });

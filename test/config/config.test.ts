@@ -29,17 +29,19 @@ const RATE_LIMIT = { rateLimitStore: 'memory', redisUrl: 'redis://127.0.0.1:6379
 /** The inbound WS-Security replay cache's default (SOAP_AUTH_NONCE_CACHE_SIZE). */
 const SOAP_AUTH = { soapAuthNonceCacheSize: 100000 };
 /** The admin settings' defaults (ADMIN_*; test/config/admin.test.ts tests them). */
-const ADMIN = { adminToken: '', adminTokenSha256: '', adminAllow: '', adminRoutes: 'metrics,docs,openapi,reload' };
+const ADMIN = { adminToken: '', adminTokenSha256: '', adminAllow: '', adminRoutes: 'metrics,docs,openapi,reload,console' };
+/** The console's defaults (CONSOLE, EXCHANGES_*; test/e2e/console.test.ts tests them). */
+const CONSOLE = { console: true, exchangesPerOperation: 20, exchangesMaxBytes: 16777216, exchangeMaxBodyBytes: 65536 };
 
 describe('configuration', () => {
   it('has the contract defaults', () => {
-    assert.deepEqual(loadConfig({}, {}), { port: 8080, host: '0.0.0.0', servicesDir: './wsdl', logLevel: 'info', backendTimeoutMs: 30000, backendConnectTimeoutMs: 5000, backendMaxConnections: 128, backendMaxQueue: 1000, backendRetries: 2, backendRetryBackoffMs: 100, breakerFailures: 5, breakerResetMs: 10000, breakerWindowMs: 60000, maxBodyBytes: 10485760, shutdownGraceMs: 10000, workers: 1, metrics: true, trustProxy: false, watch: true, reloadDebounceMs: 200, ...LIMITS, ...ADMIN, ...SOAP_AUTH, ...RATE_LIMIT });
+    assert.deepEqual(loadConfig({}, {}), { port: 8080, host: '0.0.0.0', servicesDir: './wsdl', logLevel: 'info', backendTimeoutMs: 30000, backendConnectTimeoutMs: 5000, backendMaxConnections: 128, backendMaxQueue: 1000, backendRetries: 2, backendRetryBackoffMs: 100, breakerFailures: 5, breakerResetMs: 10000, breakerWindowMs: 60000, maxBodyBytes: 10485760, shutdownGraceMs: 10000, workers: 1, metrics: true, trustProxy: false, watch: true, reloadDebounceMs: 200, ...LIMITS, ...ADMIN, ...SOAP_AUTH, ...RATE_LIMIT, ...CONSOLE });
     assert.ok(Object.isFrozen(loadConfig({}, {})));
   });
 
   it('reads the environment and lets flags win', () => {
     const env = { PORT: '9000', HOST: '127.0.0.1', SERVICES_DIR: '/srv', LOG_LEVEL: 'debug', BACKEND_TIMEOUT_MS: '1500', BACKEND_CONNECT_TIMEOUT_MS: '700', BACKEND_MAX_CONNECTIONS: '8', BACKEND_MAX_QUEUE: '0', BACKEND_RETRIES: '1', BACKEND_RETRY_BACKOFF_MS: '5', BREAKER_FAILURES: '0', BREAKER_RESET_MS: '2000', BREAKER_WINDOW_MS: '3000', MAX_BODY_BYTES: '2048', SHUTDOWN_GRACE_MS: '0', WORKERS: '4', METRICS: 'off', TRUST_PROXY: 'yes', WATCH: 'no', RELOAD_DEBOUNCE_MS: '50' };
-    assert.deepEqual(loadConfig({}, env), { port: 9000, host: '127.0.0.1', servicesDir: '/srv', logLevel: 'debug', backendTimeoutMs: 1500, backendConnectTimeoutMs: 700, backendMaxConnections: 8, backendMaxQueue: 0, backendRetries: 1, backendRetryBackoffMs: 5, breakerFailures: 0, breakerResetMs: 2000, breakerWindowMs: 3000, maxBodyBytes: 2048, shutdownGraceMs: 0, workers: 4, metrics: false, trustProxy: true, watch: false, reloadDebounceMs: 50, ...LIMITS, ...ADMIN, ...SOAP_AUTH, ...RATE_LIMIT });
+    assert.deepEqual(loadConfig({}, env), { port: 9000, host: '127.0.0.1', servicesDir: '/srv', logLevel: 'debug', backendTimeoutMs: 1500, backendConnectTimeoutMs: 700, backendMaxConnections: 8, backendMaxQueue: 0, backendRetries: 1, backendRetryBackoffMs: 5, breakerFailures: 0, breakerResetMs: 2000, breakerWindowMs: 3000, maxBodyBytes: 2048, shutdownGraceMs: 0, workers: 4, metrics: false, trustProxy: true, watch: false, reloadDebounceMs: 50, ...LIMITS, ...ADMIN, ...SOAP_AUTH, ...RATE_LIMIT, ...CONSOLE });
     assert.equal(loadConfig({ metrics: false }, { METRICS: 'true' }).metrics, false);
     assert.equal(loadConfig({ workers: '2' }, { WORKERS: '4' }).workers, 2);
     assert.equal(loadConfig({ watch: false }, { WATCH: 'true' }).watch, false);
