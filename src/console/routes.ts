@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import { checkAdminAccess } from '../admin/policy';
 import { adminPolicyOf } from '../admin/routes';
 import type { Bundle, CompiledOperation } from '../compile';
 import type { Config } from '../config';
@@ -118,7 +119,14 @@ export function consoleRoutes(deps: ConsoleDeps, hooks: ConsoleHooks): express.R
     router.use('/console', off);
     return router;
   }
-  router.use('/console', hooks.guard);
+  // The page and its files hold no data: ADMIN_ALLOW applies to them, the token does not (a
+  // browser cannot send a bearer token when it loads a page; the page sends it on its API calls).
+  const pagePolicy = { ...adminPolicyOf(config), tokenDigest: undefined };
+  router.use('/console', (req, _res, next) => {
+    checkAdminAccess(pagePolicy, 'console', req, config.trustProxy);
+    next();
+  });
+  router.use('/console/api', hooks.guard);
   router.use('/console', (_req, res, next) => {
     res.setHeader('content-security-policy', CSP);
     res.setHeader('x-content-type-options', 'nosniff');

@@ -287,7 +287,7 @@ async function handleApi(deps: AppDeps, req: IncomingMessage, res: ServerRespons
     const hint = didYouMean(service, deps.registry.list().map((b) => b.name));
     throw new BridgeError('NOT_FOUND', `no service named "${service}"${hint ? ` (did you mean "${hint}"?)` : ''}`);
   }
-  if (deps.exchanges?.recording) f.exchange = new Recorder('rest', `${req.method} ${f.path}`, f.requestId);
+  if (deps.exchanges?.recording) f.exchange = new Recorder('rest', `${req.method} ${req.url}`, f.requestId);
   if (!bundle.restFacade) throw new BridgeError('NOT_FOUND', `service "${service}" has no REST facade (its mapping sets restBackend only)`);
   // Strict mode: the bundle's libxml2 schema stays allocated until this request is done.
   const release = bundle.strict?.retain();

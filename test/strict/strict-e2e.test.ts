@@ -118,6 +118,31 @@ describe('strict validation mode end to end', function () {
     assert.equal(jsonCalls, before);
   });
 
+  it('dry run (REST facade): libxml2 checks the envelope too; a valid one is answered without calling the backend', async () => {
+    const before = soapCalls;
+    const refused = await postJson(`${api()}?dryRun=1`, { item: [{ sku: 'A', qty: 1 }, { sku: 'A', qty: 2 }] });
+    assert.equal(refused.status, 400, refused.text);
+    assert.match(refused.json.detail, /strict validation/);
+    assert.match(refused.json.errors[0].pointer, /^\/item\/1/);
+    const ok = await postJson(`${api()}?dryRun=1`, { item: [{ sku: 'A', qty: 1 }, { sku: 'B', qty: 2 }] });
+    assert.equal(ok.status, 200, ok.text);
+    assert.equal(ok.json.dryRun, true);
+    assert.match(ok.json.envelope, /<t:sku>B<\/t:sku>/);
+    assert.equal(soapCalls, before);
+  });
+
+  it('dry run (SOAP facade): libxml2 checks the request; a valid one answers the JSON it would send', async () => {
+    const before = jsonCalls;
+    const refused = await request(`${bridge.url}/soap/store?dryRun=1`, { method: 'POST', headers: { 'content-type': 'text/xml; charset=utf-8' }, body: envelope(`<t:Store>${item('A', 1)}${item('A', 2)}</t:Store>`) });
+    assert.equal(refused.status, 500, refused.text);
+    assert.match(refused.text, /strict validation/);
+    const ok = await request(`${bridge.url}/soap/store`, { method: 'POST', headers: { 'content-type': 'text/xml; charset=utf-8', 'x-dry-run': '1' }, body: envelope(`<t:Store>${item('A', 1)}</t:Store>`) });
+    assert.equal(ok.status, 200, ok.text);
+    assert.equal(ok.json.dryRun, true);
+    assert.deepEqual(ok.json.body, { item: [{ sku: 'A', qty: 1 }] });
+    assert.equal(jsonCalls, before);
+  });
+
   it('SOAP facade: an answer only libxml2 refuses is a Server fault', async () => {
     jsonReply = { item: [{ sku: 'B', qty: 1 }, { sku: 'B', qty: 1 }], total: 2 };
     const r = await soap(`<t:Store>${item('B', 1)}</t:Store>`);
