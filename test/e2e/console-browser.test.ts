@@ -89,7 +89,7 @@ describe('/console in Chromium', function () {
     bridge = await startBridge(
       services.dir,
       { DEMO_CALCULATOR_PORT: String(calc.port), DEMO_ORDERS_PORT: String(orders.port), DEMO_INVENTORY_PORT: String(inventory.port) },
-      { adminToken: TOKEN, watch: 'false' },
+      { adminToken: TOKEN, watch: 'false', breakerFailures: '5' },
     );
     profile = tempDir('chromium');
     context = await chromium.launchPersistentContext(profile.dir, { executablePath: CHROMIUM, headless: true, args: ARGS, timeout: 30000, viewport: { width: 1400, height: 900 } });
@@ -159,6 +159,13 @@ describe('/console in Chromium', function () {
     assert.match(await pane('pane-envelope-back').getByTestId('pane-time').innerText(), /^\d+(\.\d)? ms$/);
     assert.match(await pane('pane-json-out').getByTestId('pane-time').innerText(), /^\d+(\.\d)? ms$/);
     assert.equal(await page.getByTestId('rest-summary').getByTestId('summary-status').innerText(), '200');
+    // The envelope's headers, redacted as the logs are.
+    assert.match(await pane('pane-envelope-out').getByTestId('pane-headers').innerText(), /soapaction: "urn:soap-bridge:demo:calculator#Add"/i);
+    // The sidebar is read again: the backend's last call went well and its breaker is closed.
+    const backend = page.getByTestId('service-calculator').getByTestId('backend').first();
+    await backend.getByTestId('circuit').filter({ hasText: 'circuit closed' }).waitFor();
+    await backend.locator('.dot.health-ok').waitFor();
+    assert.match((await backend.getAttribute('title')) ?? '', /^last call 200, \d+(\.\d)? ms at \d{4}-/);
     await shot('console-rest.png');
   });
 
@@ -207,21 +214,33 @@ describe('/console in Chromium', function () {
   });
 
   it('sends the SOAP facade\'s sample envelope: the JSON sent, the JSON back and the envelope reply', async () => {
-    await pick('inventory', 'CheckStock');
+    await pick('inventory', 'ReserveStock');
     await page.getByTestId('tab-soap').click();
     const envelope = await page.getByTestId('soap-input').inputValue();
-    assert.match(envelope, /Envelope[\s\S]*CheckStock/);
-    await page.getByTestId('soap-input').fill(envelope.replace(/(<(\w+:)?sku>)[^<]*(<\/)/, '$1BOK-1001$3'));
+    assert.match(envelope, /Envelope[\s\S]*ReserveStock[\s\S]*sku[\s\S]*quantity/);
+    const edited = envelope.replace(/(<(\w+:)?sku>)[^<]*(<\/)/, '$1BOK-1001$3').replace(/(<(\w+:)?quantity>)[^<]*(<\/)/, '$12$3');
+    await page.getByTestId('soap-input').fill(edited);
     await page.getByTestId('soap-send').click();
-    await paneBody('pane-soap-envelope-reply').filter({ hasText: 'CheckStockResponse' }).waitFor();
-    assert.match(await paneBody('pane-soap-envelope-in').innerText(), /BOK-1001/);
-    assert.match(await paneBody('pane-soap-json-sent').innerText(), /"sku": "BOK-1001"/);
-    assert.match(await pane('pane-soap-json-sent').innerText(), new RegExp(`127\\.0\\.0\\.1:${inventory!.port}/inventory/articles/BOK-1001/stock`));
-    assert.match(await paneBody('pane-soap-json-back').innerText(), /"total": 15/);
+    await paneBody('pane-soap-envelope-reply').filter({ hasText: 'ReserveStockResponse' }).waitFor();
+    assert.match(await paneBody('pane-soap-envelope-in').innerText(), /sku>BOK-1001</);
+    const sent = JSON.parse(await paneBody('pane-soap-json-sent').innerText()) as Record<string, unknown>;
+    assert.deepEqual([sent.sku, sent.quantity], ['BOK-1001', 2]);
+    assert.match(await pane('pane-soap-json-sent').innerText(), new RegExp(`POST http://127\\.0\\.0\\.1:${inventory!.port}/inventory/ReserveStock`));
+    assert.match(await paneBody('pane-soap-json-back').innerText(), /"reservationId": "RSV-\d+"/);
     assert.equal(await pane('pane-soap-json-back').getByTestId('pane-status').innerText(), '200');
-    assert.match(await paneBody('pane-soap-envelope-reply').innerText(), /available>15</);
+    assert.match(await paneBody('pane-soap-envelope-reply').innerText(), /reservationId>RSV-\d+</);
     assert.equal(await pane('pane-soap-envelope-reply').getByTestId('pane-status').innerText(), '200');
     await shot('console-soap.png');
+
+    // CheckStock calls a GET route of the JSON service (restCall): no body, the URL says it all.
+    await pick('inventory', 'CheckStock');
+    const check = (await page.getByTestId('soap-input').inputValue()).replace(/(<(\w+:)?sku>)[^<]*(<\/)/, '$1BOK-1001$3');
+    await page.getByTestId('soap-input').fill(check);
+    await page.getByTestId('soap-send').click();
+    await paneBody('pane-soap-envelope-reply').filter({ hasText: 'CheckStockResponse' }).waitFor();
+    assert.match(await pane('pane-soap-json-sent').innerText(), new RegExp(`GET http://127\\.0\\.0\\.1:${inventory!.port}/inventory/articles/BOK-1001/stock`));
+    assert.match(await paneBody('pane-soap-json-sent').innerText(), /no body/);
+    assert.match(await paneBody('pane-soap-json-back').innerText(), /"article": "BOK-1001",[\s\S]*"total": 13/);
   });
 
   it('lists the recent exchanges of an operation and reopens one in the panes', async () => {

@@ -8,7 +8,7 @@
  */
 import { api, ApiError, enc, getToken, setToken } from './api.js';
 import { LineEditor } from './editor.js';
-import { prettyBody } from './format.js';
+import { prettyBody, prettyXml } from './format.js';
 import { locatePointer, scanJson } from './locate.js';
 
 /**
@@ -208,7 +208,7 @@ async function selectOperation(serviceName, operation, tab) {
   $('soap-unavailable').hidden = service.facades.soap;
   $('soap-body').hidden = !service.facades.soap;
   editor.value = JSON.stringify(detail.sample ?? {}, null, 2);
-  /** @type {HTMLTextAreaElement} */ ($('soap-input')).value = detail.soapSample ?? '';
+  /** @type {HTMLTextAreaElement} */ ($('soap-input')).value = detail.soapSample ? prettyXml(detail.soapSample) : '';
   const summary = service.operations.find((o) => o.name === detail.name);
   /** @type {HTMLInputElement} */ ($('soap-action')).value = summary?.soapAction ?? '';
   $('soap-endpoint').textContent = `/soap/${service.name}`;
@@ -334,7 +334,14 @@ const SOAP_PANES = ['pane-soap-envelope-in', 'pane-soap-json-sent', 'pane-soap-j
 function pane(testid) {
   const node = document.querySelector(`[data-testid="${testid}"]`);
   if (!node) throw new Error(`no pane ${testid}`);
+  let headers = /** @type {HTMLElement | null} */ (node.querySelector('[data-role="headers"]'));
+  if (!headers) {
+    headers = h('div', { class: 'pane-headers mono', 'data-role': 'headers', 'data-testid': 'pane-headers' });
+    headers.hidden = true;
+    node.querySelector('header')?.after(headers);
+  }
   return {
+    headers,
     meta: /** @type {HTMLElement} */ (node.querySelector('[data-role="meta"]')),
     body: /** @type {HTMLElement} */ (node.querySelector('[data-role="body"]')),
   };
@@ -345,6 +352,8 @@ function clearPanes(which) {
   for (const id of which === 'rest' ? REST_PANES : SOAP_PANES) {
     const p = pane(id);
     p.meta.replaceChildren();
+    p.headers.replaceChildren();
+    p.headers.hidden = true;
     p.body.replaceChildren();
     p.body.classList.remove('empty');
   }
@@ -353,10 +362,12 @@ function clearPanes(which) {
 
 /**
  * @param {string} testid
- * @param {{ status?: number, ms?: number, info?: string, infoTitle?: string, body?: Body, empty?: string }} content
+ * @param {{ status?: number, ms?: number, info?: string, infoTitle?: string, headers?: Record<string, string>, body?: Body, empty?: string }} content
  */
 function fillPane(testid, content) {
   const p = pane(testid);
+  p.headers.replaceChildren(...Object.entries(content.headers ?? {}).map(([k, v]) => h('div', {}, h('span', { class: 'hname' }, `${k}:`), ` ${v}`)));
+  p.headers.hidden = !content.headers || Object.keys(content.headers).length === 0;
   p.meta.replaceChildren(
     ...nodes(
       content.status !== undefined && h('span', { class: `http ${statusClass(content.status)}`, 'data-testid': 'pane-status' }, String(content.status)),
@@ -364,7 +375,10 @@ function fillPane(testid, content) {
       content.info && h('span', { class: 'info mono', title: content.infoTitle ?? content.info }, content.info),
     ),
   );
-  if (content.body) {
+  if (content.body && content.body.body === '') {
+    p.body.classList.add('empty');
+    p.body.replaceChildren('(no body)');
+  } else if (content.body) {
     const text = prettyBody(content.body.body, content.body.contentType);
     p.body.classList.remove('empty');
     p.body.replaceChildren(text, content.body.truncated ? h('span', { class: 'truncated' }, '\n… cut here: the body is longer than the bridge keeps') : '');
@@ -407,7 +421,7 @@ function renderRest(ex) {
   fillPane('pane-json-in', { info: ex.route, body: ex.request });
   const out = ex.backendRequest;
   fillPane('pane-envelope-out', out
-    ? { info: `${out.method} ${out.url}`, infoTitle: `${out.method} ${out.url}\n${headerLines(out.headers)}`, body: out }
+    ? { info: `${out.method} ${out.url}`, infoTitle: `${out.method} ${out.url}\n${headerLines(out.headers)}`, headers: out.headers, body: out }
     : { empty: ex.status >= 400 ? 'not sent: the bridge refused the call before mapping it' : 'not sent' });
   const back = ex.backendResponse;
   fillPane('pane-envelope-back', back
@@ -422,7 +436,7 @@ function renderSoap(ex) {
   fillPane('pane-soap-envelope-in', { info: ex.route, body: ex.request });
   const out = ex.backendRequest;
   fillPane('pane-soap-json-sent', out
-    ? { info: `${out.method} ${out.url}`, infoTitle: `${out.method} ${out.url}\n${headerLines(out.headers)}`, body: out }
+    ? { info: `${out.method} ${out.url}`, infoTitle: `${out.method} ${out.url}\n${headerLines(out.headers)}`, headers: out.headers, body: out }
     : { empty: ex.status >= 400 ? 'not sent: the bridge refused the envelope' : 'not sent' });
   const back = ex.backendResponse;
   fillPane('pane-soap-json-back', back
@@ -451,6 +465,7 @@ async function sendRest(dryRun) {
     renderRest(ex);
     if (ex.errors && ex.errors.length > 0) showInputErrors(ex.errors, undefined);
     say(`${dryRun ? 'Dry run' : 'Sent'}: ${ex.status} in ${msText(ex.durationMs)}`);
+    if (!dryRun) void loadServices(); // the backend's last call and circuit state changed
   } catch (e) {
     complain(e, dryRun ? 'Dry run' : 'Send');
   } finally {
@@ -481,6 +496,7 @@ async function sendSoap(dryRun) {
     const ex = await api(`/services/${enc(state.service.name)}/soap`, { body: { envelope, dryRun, ...(soapAction ? { soapAction } : {}) } });
     renderSoap(ex);
     say(`${dryRun ? 'Dry run' : 'Sent'}: ${ex.status} in ${msText(ex.durationMs)}`);
+    if (!dryRun) void loadServices(); // the backend's last call and circuit state changed
   } catch (e) {
     complain(e, 'SOAP facade');
   } finally {
@@ -491,7 +507,7 @@ async function sendSoap(dryRun) {
 $('soap-send').addEventListener('click', () => void sendSoap(false));
 $('soap-dry-run').addEventListener('click', () => void sendSoap(true));
 $('soap-reset').addEventListener('click', () => {
-  /** @type {HTMLTextAreaElement} */ ($('soap-input')).value = state.detail?.soapSample ?? '';
+  /** @type {HTMLTextAreaElement} */ ($('soap-input')).value = state.detail?.soapSample ? prettyXml(state.detail.soapSample) : '';
 });
 
 // ---- mapping -------------------------------------------------------------------------------------
