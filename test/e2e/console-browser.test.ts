@@ -260,6 +260,19 @@ describe('/console in Chromium', function () {
     assert.match(await page.getByTestId('rest-input').inputValue(), /"intA": 20/);
   });
 
+  it('opens an operation\'s view from the address (#/service/operation/tab) and reopens a SOAP facade exchange', async () => {
+    await page.goto(`${bridge!.url}/console#/inventory/ReserveStock/recent`, { waitUntil: 'load' });
+    await page.reload({ waitUntil: 'load' });
+    await page.getByTestId('op-title').filter({ hasText: 'inventory › ReserveStock' }).waitFor();
+    const row = page.getByTestId('recent-row').filter({ hasText: 'POST /soap/inventory' }).first();
+    await row.waitFor();
+    await row.getByTestId('recent-open').click();
+    await page.getByTestId('tab-soap').and(page.locator('[aria-selected="true"]')).waitFor();
+    await paneBody('pane-soap-envelope-reply').filter({ hasText: 'ReserveStockResponse' }).waitFor();
+    assert.match(await page.getByTestId('soap-input').inputValue(), /<(\w+:)?quantity>2</);
+    assert.match(await paneBody('pane-soap-json-sent').innerText(), /"quantity": 2/);
+  });
+
   it('shows the mapping file on disk with its diagnostics at their line, while the old version keeps serving', async () => {
     const file = path.join(services!.dir, 'calculator', 'mapping.yaml');
     const text = fs.readFileSync(file, 'utf8').split('\n');

@@ -129,11 +129,14 @@ function backendItem(b) {
   return h(
     'li',
     { class: 'backend', 'data-testid': 'backend', title: last ? `${healthText} at ${last.at}` : healthText },
-    h('span', { class: `dot health-${health}`, 'aria-hidden': 'true' }),
-    h('span', { class: 'backend-url mono' }, b.url),
-    h('span', { class: `badge circuit-${b.circuit}`, 'data-testid': 'circuit' }, circuit),
-    b.inFlight > 0 && h('span', { class: 'badge' }, `${b.inFlight} in flight`),
-    h('span', { class: 'sr-only' }, ` health: ${healthText}`),
+    h('div', { class: 'backend-line' }, h('span', { class: `dot health-${health}`, 'aria-hidden': 'true' }), h('span', { class: 'backend-url mono' }, b.url)),
+    h(
+      'div',
+      { class: 'backend-badges' },
+      h('span', { class: `badge circuit-${b.circuit}`, 'data-testid': 'circuit' }, circuit),
+      b.inFlight > 0 && h('span', { class: 'badge' }, `${b.inFlight} in flight`),
+      h('span', { class: 'sr-only' }, ` health: ${healthText}`),
+    ),
   );
 }
 
@@ -395,8 +398,8 @@ function headerLines(headers) {
     .join('\n');
 }
 
-/** @param {Exchange} ex @param {'rest' | 'soap'} which */
-function renderSummary(ex, which) {
+/** @param {Exchange} ex @param {'rest' | 'soap'} which @param {boolean} listErrors */
+function renderSummary(ex, which, listErrors) {
   const s = $(`${which}-summary`);
   s.hidden = false;
   const errors = ex.errors ?? [];
@@ -413,11 +416,17 @@ function renderSummary(ex, which) {
     errors.length > 0 && h('span', { class: 'muted' }, `${errors.length} validation error(s)`),
     ),
   );
+  if (listErrors && errors.length > 0) {
+    s.append(
+      h('ul', { class: 'errors', 'data-testid': 'exchange-errors' }, ...errors.map((e) =>
+        h('li', {}, h('span', { class: 'where mono' }, e.pointer !== undefined ? e.pointer || '(the body)' : `${e.in ?? ''} ${e.parameter ?? ''}`.trim()), ` ${e.detail}`))),
+    );
+  }
 }
 
-/** @param {Exchange} ex */
-function renderRest(ex) {
-  renderSummary(ex, 'rest');
+/** @param {Exchange} ex @param {boolean} [listErrors] list the validation errors under the summary (they are not pinned in the editor) */
+function renderRest(ex, listErrors = false) {
+  renderSummary(ex, 'rest', listErrors);
   fillPane('pane-json-in', { info: ex.route, body: ex.request });
   const out = ex.backendRequest;
   fillPane('pane-envelope-out', out
@@ -432,7 +441,7 @@ function renderRest(ex) {
 
 /** @param {Exchange} ex */
 function renderSoap(ex) {
-  renderSummary(ex, 'soap');
+  renderSummary(ex, 'soap', true);
   fillPane('pane-soap-envelope-in', { info: ex.route, body: ex.request });
   const out = ex.backendRequest;
   fillPane('pane-soap-json-sent', out
@@ -604,15 +613,24 @@ async function openExchange(id) {
   try {
     /** @type {Exchange} */
     const ex = await api(`/exchanges/${enc(id)}`);
+    // An exchange of another operation of the service ("every operation"): that operation first.
+    if (ex.operation && (ex.service !== state.service?.name || ex.operation !== state.detail?.name)) await selectOperation(ex.service, ex.operation, ex.facade);
     if (ex.facade === 'soap') {
       showTab('soap');
-      /** @type {HTMLTextAreaElement} */ ($('soap-input')).value = ex.request.truncated ? /** @type {HTMLTextAreaElement} */ ($('soap-input')).value : ex.request.body;
+      if (!ex.request.truncated) /** @type {HTMLTextAreaElement} */ ($('soap-input')).value = prettyXml(ex.request.body);
       renderSoap(ex);
     } else {
       showTab('rest');
-      if (!ex.request.truncated && ex.route.startsWith('POST ') && scanJson(ex.request.body).error === undefined) editor.value = prettyBody(ex.request.body, 'application/json');
-      renderRest(ex);
-      showInputErrors(ex.errors ?? [], undefined);
+      // The editor holds the default route's input: a call of that route is put back in it, with
+      // its errors pinned; a custom route's body has another shape, so its errors are only listed.
+      const defaultRoute = ex.route === `POST /api/${ex.service}/${ex.operation}`;
+      if (defaultRoute && !ex.request.truncated && scanJson(ex.request.body).error === undefined) {
+        editor.value = prettyBody(ex.request.body, 'application/json');
+        showInputErrors(ex.errors ?? [], undefined);
+      } else {
+        void validateNow();
+      }
+      renderRest(ex, !defaultRoute);
     }
     say(`Reopened the exchange of ${new Date(ex.at).toLocaleTimeString()} (${ex.route})`);
   } catch (e) {

@@ -25,7 +25,11 @@ export class LineEditor {
       // Tab indents by two spaces rather than leaving the field (Escape then Tab leaves it).
       if (e.key === 'Tab' && !e.shiftKey && !e.altKey && !e.ctrlKey && !e.metaKey && !this.escaped) {
         e.preventDefault();
-        document.execCommand('insertText', false, '  ');
+        // insertText keeps the browser's undo history; setRangeText where it is not supported.
+        if (!document.execCommand('insertText', false, '  ')) {
+          textarea.setRangeText('  ', textarea.selectionStart, textarea.selectionEnd, 'end');
+          textarea.dispatchEvent(new Event('input'));
+        }
       }
       this.escaped = e.key === 'Escape';
     });
