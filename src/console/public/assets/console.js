@@ -64,7 +64,6 @@ const state = {
   tab: 'rest',
   validateSeq: 0,
   /** @type {ReturnType<typeof setTimeout> | undefined} */ validateTimer: undefined,
-  /** @type {FieldError[]} */ sendErrors: [],
 };
 
 const editor = new LineEditor(
@@ -86,7 +85,8 @@ function say(text, kind = 'info') {
 function complain(e, what) {
   if (e instanceof ApiError && (e.status === 401 || e.status === 403)) {
     say(`${what}: the console API refused (${e.message}). Enter the admin token above.`, 'error');
-    $('admin-token').focus();
+    // Into the token field, unless the user is busy elsewhere (the periodic refresh must not steal the focus).
+    if (document.activeElement === document.body || document.activeElement === null) $('admin-token').focus();
     return;
   }
   say(`${what}: ${e instanceof Error ? e.message : String(e)}`, 'error');
@@ -199,7 +199,6 @@ async function selectOperation(serviceName, operation, tab) {
   }
   state.service = service;
   state.detail = detail;
-  state.sendErrors = [];
   $('welcome').hidden = true;
   $('workspace').hidden = false;
   $('op-title').textContent = `${service.name} › ${detail.name}`;
