@@ -7,6 +7,7 @@
  *   npm run bench -- --mode payload        replies of 1 KB to 10 MB: time per KB, memory per request
  *   npm run bench -- --mode workers        --workers 1 vs 2
  *   npm run bench -- --mode metrics        METRICS on vs off
+ *   npm run bench -- --mode exchanges      recent exchanges for the console recorded (EXCHANGES_PER_OPERATION=20) vs off (0)
  *   options: --rounds N --seconds N --connections N
  */
 import os from 'node:os';
@@ -157,12 +158,14 @@ async function main(): Promise<void> {
   if (m === 'throughput') {
     console.log(`${connections} connections, ${rounds} interleaved rounds of ${seconds} s per target and scenario, loopback\n`);
     ok = await throughput(rounds, seconds, connections);
-  } else if (m === 'workers' || m === 'metrics') {
+  } else if (m === 'workers' || m === 'metrics' || m === 'exchanges') {
     console.log(`${connections} connections, ${rounds} interleaved rounds of ${seconds} s per configuration and scenario\n`);
     const [a, b] =
       m === 'workers'
         ? [{ name: 'workers=1', env: { WORKERS: '1' } }, { name: 'workers=2', env: { WORKERS: '2' } }]
-        : [{ name: 'metrics on', env: { METRICS: 'true' } }, { name: 'metrics off', env: { METRICS: 'false' } }];
+        : m === 'metrics'
+          ? [{ name: 'metrics on', env: { METRICS: 'true' } }, { name: 'metrics off', env: { METRICS: 'false' } }]
+          : [{ name: 'recording on', env: { EXCHANGES_PER_OPERATION: '20' } }, { name: 'recording off', env: { EXCHANGES_PER_OPERATION: '0' } }];
     const results = await compareBridges(a, b, rounds, seconds, connections);
     console.log('');
     for (const s of results.scenarios ?? []) {
@@ -173,12 +176,12 @@ async function main(): Promise<void> {
         // CPU per request is the steadier measure on a shared machine; throughput is shown too.
         const cpuA = ra.cpuMs / ra.requests;
         const cpuB = rb.cpuMs / rb.requests;
-        console.log(`${s.name}: metrics cost ${(((cpuA - cpuB) / cpuB) * 100).toFixed(1)}% CPU per request, ${(((rb.rps - ra.rps) / rb.rps) * 100).toFixed(1)}% of throughput`);
+        console.log(`${s.name}: ${m === 'metrics' ? 'metrics' : 'recording exchanges'} cost ${(((cpuA - cpuB) / cpuB) * 100).toFixed(1)}% CPU per request, ${(((rb.rps - ra.rps) / rb.rps) * 100).toFixed(1)}% of throughput`);
       }
     }
   } else if (m === 'payload') {
     ok = await payloadMode();
-  } else throw new Error(`unknown mode ${m} (throughput, payload, workers, metrics)`);
+  } else throw new Error(`unknown mode ${m} (throughput, payload, workers, metrics, exchanges)`);
   console.log(`\n${ok ? 'done' : 'some targets missed'} (${((Date.now() - started) / 1000).toFixed(0)} s)`);
   process.exitCode = ok ? 0 : 1;
 }

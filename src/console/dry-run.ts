@@ -14,9 +14,9 @@ const YES = new Set(['1', 'true']);
  * Whether the request asks for a dry run: `dryRun=1|true` in the query or `X-Dry-Run: 1|true`.
  * Removes `dryRun` from `query` (whatever its value): the mapping never sees it.
  */
-export function dryRunRequested(headers: IncomingHttpHeaders, query: URLSearchParams): boolean {
+export function dryRunRequested(headers: IncomingHttpHeaders, query: URLSearchParams | undefined): boolean {
   let dry = false;
-  if (query.has('dryRun')) {
+  if (query?.has('dryRun')) {
     dry = YES.has((query.get('dryRun') ?? '').trim().toLowerCase());
     query.delete('dryRun');
   }

@@ -2,9 +2,10 @@
  * Recent exchanges: what calls through either facade looked like, stage by stage, for the web
  * console (docs/console.md). A Recorder rides in the call context and keeps references to the
  * strings and buffers the pipeline made anyway (no copies on the request path); when the call is
- * done, `ExchangeStore.add` redacts every body (log/redact.ts) and cuts it at
- * EXCHANGE_MAX_BODY_BYTES, so a stored record never holds a secret. The store keeps the last N
- * per service and operation and a global byte budget, oldest evicted first; in memory only.
+ * done the store keeps what can be shown of each body, and redacts (log/redact.ts) and cuts it at
+ * EXCHANGE_MAX_BODY_BYTES when the record is first read, so a record never leaves unredacted.
+ * The store keeps the last N per service and operation and a global byte budget, oldest evicted
+ * first; in memory only.
  */
 import { redactText, redactValue } from '../log/redact';
 import type { ProblemItem } from '../errors/catalogue';
@@ -89,7 +90,7 @@ export function cutBody(raw: Raw, max: number): { body: string; truncated?: true
   if (raw === undefined) return { body: '' };
   // Only what can be kept is redacted (plus a margin for what redaction shortens), so a
   // 10 MB body costs no more than a small one.
-  const margin = max + 4096;
+  const margin = max + REDACT_MARGIN;
   let text: string;
   let cut = false;
   if (typeof raw === 'string') {
@@ -126,30 +127,101 @@ function redactErrors(items: readonly ProblemItem[]): ExchangeRecord['errors'] {
   });
 }
 
-function sizeOf(r: ExchangeRecord): number {
-  let n = 600 + r.route.length + r.service.length + (r.operation?.length ?? 0) + r.request.body.length + r.response.body.length;
-  if (r.backendRequest) n += r.backendRequest.body.length + r.backendRequest.url.length + 200;
-  if (r.backendResponse) n += r.backendResponse.body.length;
-  if (r.errors) for (const e of r.errors) n += 64 + e.detail.length + (e.pointer?.length ?? 0);
-  if (r.error) n += r.error.detail.length;
-  return n * 2; // UTF-16 strings in memory
-}
-
 export interface ExchangeLimits {
   perOperation: number;
   maxBytes: number;
   maxBodyBytes: number;
 }
 
-interface Stored {
-  record: ExchangeRecord;
-  size: number;
-  key: string;
+/**
+ * A recorded call as captured: bodies cut to what can be kept (references to the pipeline's own
+ * strings and buffers when small, copies of their beginning when large, so a 10 MB body is never
+ * held), not yet redacted. Redacting costs more than recording (a regular-expression pass over
+ * every body), and most exchanges are never looked at, so the redacted record is built on first
+ * read and kept; raw bodies are dropped then. Nothing leaves this module unredacted.
+ */
+class Captured {
+  private built?: ExchangeRecord;
+  /** Bodies cut when captured (what is kept of them is the beginning only). */
+  private readonly cut = new Set<Part>();
+  readonly summary: ExchangeSummary;
+  readonly size: number;
+
+  constructor(
+    private rec: Recorder | undefined,
+    readonly key: string,
+    id: string,
+    status: number,
+    durationMs: number,
+    private readonly maxBodyBytes: number,
+  ) {
+    const r = rec!;
+    // Only the summary's route can hold a secret (a query's api_key=…): redacted now, it is short.
+    this.summary = { id, at: r.at.toISOString(), facade: r.facade, service: r.service, operation: r.operation, route: redactText(r.route), status, durationMs: Math.round(durationMs * 100) / 100, dryRun: r.dryRun };
+    const margin = maxBodyBytes + REDACT_MARGIN;
+    let size = 600 + this.summary.route.length + r.service.length;
+    const keep = (part: Part, b: { body: Raw } | undefined): void => {
+      if (!b || b.body === undefined) return;
+      if (b.body.length > margin) {
+        // A copy: a view (subarray, a sliced string) would keep the whole body alive.
+        b.body = typeof b.body === 'string' ? Buffer.from(b.body.slice(0, margin), 'utf8') : Buffer.from(b.body.subarray(0, margin));
+        this.cut.add(part);
+      }
+      size += typeof b.body === 'string' ? b.body.length * 2 : b.body.length;
+    };
+    keep('request', r.request);
+    keep('backendRequest', r.backendRequest);
+    keep('backendResponse', r.backendResponse);
+    keep('response', r.response);
+    if (r.errors) size += r.errors.length * 100;
+    this.size = size;
+  }
+
+  record(): ExchangeRecord {
+    if (this.built) return this.built;
+    const rec = this.rec!;
+    const max = this.maxBodyBytes;
+    const s = this.summary;
+    const body = (part: Part, raw: Raw): { body: string; truncated?: true } => {
+      const b = cutBody(raw, max);
+      return this.cut.has(part) ? { body: b.body, truncated: true } : b;
+    };
+    const record: ExchangeRecord = {
+      id: s.id,
+      at: s.at,
+      facade: s.facade,
+      service: s.service,
+      operation: s.operation,
+      route: s.route,
+      requestId: rec.requestId,
+      dryRun: s.dryRun,
+      status: s.status,
+      durationMs: s.durationMs,
+      request: { ...(rec.request?.contentType !== undefined ? { contentType: rec.request.contentType } : {}), ...body('request', rec.request?.body) },
+      response: { status: rec.response?.status ?? s.status, ...(rec.response?.contentType !== undefined ? { contentType: rec.response.contentType } : {}), ...body('response', rec.response?.body) },
+    };
+    if (rec.principal !== undefined) record.principal = rec.principal;
+    if (rec.backendMs !== undefined) record.backendMs = Math.round(rec.backendMs * 100) / 100;
+    const bq = rec.backendRequest;
+    if (bq) record.backendRequest = { url: redactText(bq.url), method: bq.method, headers: redactHeaders(bq.headers), ...body('backendRequest', bq.body) };
+    const br = rec.backendResponse;
+    if (br) record.backendResponse = { status: br.status, ...(br.contentType !== undefined ? { contentType: br.contentType } : {}), ...body('backendResponse', br.body), ms: Math.round(br.ms * 100) / 100 };
+    if (rec.errors) record.errors = redactErrors(rec.errors);
+    if (rec.error) record.error = { code: rec.error.code, detail: redactText(rec.error.detail) };
+    this.built = record;
+    this.rec = undefined;
+    return record;
+  }
 }
+
+/** Redaction looks this far past the cut, so that what it shortens still fills the kept part. */
+const REDACT_MARGIN = 4096;
+
+type Part = 'request' | 'backendRequest' | 'backendResponse' | 'response';
 
 export class ExchangeStore {
   /** Every stored exchange by id, oldest first (a Map keeps insertion order). */
-  private readonly byId = new Map<string, Stored>();
+  private readonly byId = new Map<string, Captured>();
   /** Ids per service and operation, oldest first. */
   private readonly byOperation = new Map<string, string[]>();
   private bytes = 0;
@@ -170,47 +242,31 @@ export class ExchangeStore {
     return this.bytes;
   }
 
-  /** The redacted, cut record of a finished call (stored only when `keep`). */
-  finish(rec: Recorder, status: number, durationMs: number, keep = true): ExchangeRecord {
-    const max = this.limits.maxBodyBytes;
-    const id = `${rec.requestId}-${++this.counter}`;
-    const record: ExchangeRecord = {
-      id,
-      at: rec.at.toISOString(),
-      facade: rec.facade,
-      service: rec.service,
-      operation: rec.operation,
-      route: redactText(rec.route),
-      requestId: rec.requestId,
-      dryRun: rec.dryRun,
-      status,
-      durationMs: Math.round(durationMs * 100) / 100,
-      request: { ...(rec.request?.contentType !== undefined ? { contentType: rec.request.contentType } : {}), ...cutBody(rec.request?.body, max) },
-      response: { status: rec.response?.status ?? status, ...(rec.response?.contentType !== undefined ? { contentType: rec.response.contentType } : {}), ...cutBody(rec.response?.body, max) },
-    };
-    if (rec.principal !== undefined) record.principal = rec.principal;
-    if (rec.backendMs !== undefined) record.backendMs = Math.round(rec.backendMs * 100) / 100;
-    const bq = rec.backendRequest;
-    if (bq) record.backendRequest = { url: redactText(bq.url), method: bq.method, headers: redactHeaders(bq.headers), ...cutBody(bq.body, max) };
-    const br = rec.backendResponse;
-    if (br) record.backendResponse = { status: br.status, ...(br.contentType !== undefined ? { contentType: br.contentType } : {}), ...cutBody(br.body, max), ms: Math.round(br.ms * 100) / 100 };
-    if (rec.errors) record.errors = redactErrors(rec.errors);
-    if (rec.error) record.error = { code: rec.error.code, detail: redactText(rec.error.detail) };
-    if (keep) this.add(record);
-    return record;
+  private capture(rec: Recorder, status: number, durationMs: number): Captured {
+    return new Captured(rec, `${rec.service}\0${rec.operation ?? ''}`, `${rec.requestId}-${++this.counter}`, status, durationMs, this.limits.maxBodyBytes);
   }
 
-  /** Stores a record, evicting the oldest of its operation beyond the per-operation count and the oldest overall beyond the byte budget. */
-  add(record: ExchangeRecord): void {
-    if (!this.recording) return;
-    const size = sizeOf(record);
-    if (size > this.limits.maxBytes) return;
-    const key = `${record.service}\0${record.operation ?? ''}`;
-    let ids = this.byOperation.get(key);
-    if (!ids) this.byOperation.set(key, (ids = []));
-    ids.push(record.id);
-    this.byId.set(record.id, { record, size, key });
-    this.bytes += size;
+  /** Stores a finished call (the request path's hook: no redaction here, see Captured). */
+  record(rec: Recorder, status: number, durationMs: number): void {
+    if (this.recording) this.add(this.capture(rec, status, durationMs));
+  }
+
+  /** The redacted, cut record of a finished call, stored too when `keep` and recording. */
+  finish(rec: Recorder, status: number, durationMs: number, keep = true): ExchangeRecord {
+    const c = this.capture(rec, status, durationMs);
+    if (keep && this.recording) this.add(c);
+    return c.record();
+  }
+
+  /** Evicts the oldest of the operation beyond the per-operation count, and the oldest overall beyond the byte budget. */
+  private add(c: Captured): void {
+    if (c.size > this.limits.maxBytes) return;
+    const id = c.summary.id;
+    let ids = this.byOperation.get(c.key);
+    if (!ids) this.byOperation.set(c.key, (ids = []));
+    ids.push(id);
+    this.byId.set(id, c);
+    this.bytes += c.size;
     while (ids.length > this.limits.perOperation) this.remove(ids[0]);
     while (this.bytes > this.limits.maxBytes) {
       const oldest = this.byId.keys().next();
@@ -220,19 +276,20 @@ export class ExchangeStore {
   }
 
   private remove(id: string): void {
-    const s = this.byId.get(id);
-    if (!s) return;
+    const c = this.byId.get(id);
+    if (!c) return;
     this.byId.delete(id);
-    this.bytes -= s.size;
-    const ids = this.byOperation.get(s.key);
+    this.bytes -= c.size;
+    const ids = this.byOperation.get(c.key);
     if (!ids) return;
     const i = ids.indexOf(id);
     if (i >= 0) ids.splice(i, 1);
-    if (ids.length === 0) this.byOperation.delete(s.key);
+    if (ids.length === 0) this.byOperation.delete(c.key);
   }
 
+  /** The whole record (redacted on first read). */
   get(id: string): ExchangeRecord | undefined {
-    return this.byId.get(id)?.record;
+    return this.byId.get(id)?.record();
   }
 
   /** Summaries, newest first, optionally of one service and operation. */
@@ -240,10 +297,10 @@ export class ExchangeStore {
     const out: ExchangeSummary[] = [];
     const all = [...this.byId.values()];
     for (let i = all.length - 1; i >= 0; i--) {
-      const r = all[i].record;
+      const r = all[i].summary;
       if (filter.service !== undefined && r.service !== filter.service) continue;
       if (filter.operation !== undefined && r.operation !== filter.operation) continue;
-      out.push({ id: r.id, at: r.at, facade: r.facade, service: r.service, operation: r.operation, route: r.route, status: r.status, durationMs: r.durationMs, dryRun: r.dryRun });
+      out.push(r);
     }
     return out;
   }

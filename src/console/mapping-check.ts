@@ -3,14 +3,16 @@
  * with the diagnostics of compiling the bundle folder as it is on disk now (the loader's own
  * checks: the same file:line:col messages `validate` prints), and whether that is the version
  * being served. Compiling costs what a reload costs, so results are cached by the hash of the
- * files (the served bundle's files plus the mapping text).
+ * files (the served bundle's files plus the mapping text), and the compile runs in a worker thread.
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { compileBundleDir, type Bundle } from '../compile';
 import type { Logger } from '../log';
 import { redactText } from '../log/redact';
 import { hashFiles } from '../reload/reloader';
+import type { CompileAnswer, CompileJob } from './compile-worker';
 
 export interface MappingDiagnostic {
   severity: 'error' | 'warning';
@@ -32,9 +34,13 @@ export interface MappingAnswer {
 }
 
 const CACHED = 32;
+/** A compile that takes longer is given up (its worker stopped) and reported as such. */
+const COMPILE_TIMEOUT_MS = 120_000;
 
 export class MappingChecker {
   private readonly cache = new Map<string, MappingDiagnostic[]>();
+  /** Compiles running, by files hash: concurrent asks for one version share one compile. */
+  private readonly running = new Map<string, Promise<MappingDiagnostic[]>>();
   private readonly root: string;
 
   constructor(
@@ -50,11 +56,11 @@ export class MappingChecker {
     return (r.startsWith('..') || path.isAbsolute(r) ? file : r).split(path.sep).join('/');
   }
 
-  check(bundle: Bundle, servedHash: string): MappingAnswer {
+  async check(bundle: Bundle, servedHash: string): Promise<MappingAnswer> {
     const file = path.join(bundle.dir, 'mapping.yaml');
     let text = '';
     try {
-      text = fs.readFileSync(file, 'utf8');
+      text = await fs.promises.readFile(file, 'utf8');
     } catch {
       text = '';
     }
@@ -62,22 +68,54 @@ export class MappingChecker {
     const hash = hashFiles(files);
     let diagnostics = this.cache.get(hash);
     if (!diagnostics) {
-      diagnostics = this.compile(bundle.dir);
+      let pending = this.running.get(hash);
+      if (!pending) {
+        pending = this.compile(bundle.dir).finally(() => this.running.delete(hash));
+        this.running.set(hash, pending);
+      }
+      diagnostics = await pending;
       if (this.cache.size >= CACHED) this.cache.delete(this.cache.keys().next().value!);
       this.cache.set(hash, diagnostics);
     }
     return { file: this.rel(file), text, diagnostics, served: servedHash !== '' && hash === servedHash, hash, servedHash };
   }
 
-  private compile(dir: string): MappingDiagnostic[] {
+  private async compile(dir: string): Promise<MappingDiagnostic[]> {
+    const answer = await compileInWorker(dir, this.env ?? process.env);
+    if (!answer.ok) {
+      this.logger.warn('the console could not compile a bundle folder', { folder: dir, error: answer.error });
+      return [{ severity: 'error', file: this.rel(path.join(dir, 'mapping.yaml')), line: 1, column: 1, message: redactText(`the bundle cannot be compiled: ${answer.error}`) }];
+    }
+    return answer.diagnostics.map((d) => ({ severity: d.severity, file: this.rel(d.file), line: d.line, column: d.col, message: redactText(d.message) }));
+  }
+}
+
+/** Compiles a bundle folder in a worker thread (compile-worker.ts); in this thread when running from the TypeScript sources. */
+function compileInWorker(dir: string, env: NodeJS.ProcessEnv): Promise<CompileAnswer> {
+  const script = path.join(__dirname, 'compile-worker.js');
+  if (!fs.existsSync(script)) {
     try {
-      const result = compileBundleDir(dir, { env: this.env });
-      // Strict mode's libxml2 schema (wasm memory) of this throw-away compile.
+      const result = compileBundleDir(dir, { env });
       result.bundle?.strict?.retire();
-      return result.diagnostics.map((d) => ({ severity: d.severity, file: this.rel(d.file), line: d.line, column: d.col, message: redactText(d.message) }));
+      return Promise.resolve({ ok: true, diagnostics: result.diagnostics });
     } catch (e) {
-      this.logger.warn('the console could not compile a bundle folder', { folder: dir, error: (e as Error)?.message });
-      return [{ severity: 'error', file: this.rel(path.join(dir, 'mapping.yaml')), line: 1, column: 1, message: `the bundle cannot be compiled: ${(e as Error)?.message ?? String(e)}` }];
+      return Promise.resolve({ ok: false, error: (e as Error)?.message ?? String(e) });
     }
   }
+  return new Promise((resolve) => {
+    const job: CompileJob = { dir, env: { ...env } };
+    const worker = new Worker(script, { workerData: job });
+    let settled = false;
+    const settle = (answer: CompileAnswer): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      void worker.terminate();
+      resolve(answer);
+    };
+    const timer = setTimeout(() => settle({ ok: false, error: `compiling took over ${COMPILE_TIMEOUT_MS / 1000} s` }), COMPILE_TIMEOUT_MS);
+    worker.once('message', (answer: CompileAnswer) => settle(answer));
+    worker.once('error', (e) => settle({ ok: false, error: e.message }));
+    worker.once('exit', (code) => settle({ ok: false, error: `the compile worker stopped (exit code ${code})` }));
+  });
 }

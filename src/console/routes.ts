@@ -20,8 +20,7 @@ import type { CallContext } from '../pipeline/rest-to-soap';
 import { soapToRest, type SoapCallContext } from '../pipeline/soap-to-rest';
 import type { RequestParts } from '../mapping/transform';
 import type { ApiRoute } from '../mapping/compile';
-import { faultReply } from '../soap/fault';
-import { soapContentType } from '../soap/fault';
+import { faultReply, soapContentType } from '../soap/fault';
 import type { Transport } from '../transport/http';
 import { ExchangeStore, Recorder, type ExchangeRecord } from './exchanges';
 import { MappingChecker } from './mapping-check';
@@ -113,7 +112,7 @@ export function consoleRoutes(deps: ConsoleDeps, hooks: ConsoleHooks): express.R
   const checker = new MappingChecker(config.servicesDir, deps.env, deps.logger);
 
   const off: RequestHandler = (req) => {
-    throw new BridgeError('NOT_FOUND', `no route for ${req.method} ${req.path} (the console is turned off: CONSOLE=false)`);
+    throw new BridgeError('NOT_FOUND', `no route for ${req.method} ${req.originalUrl.split('?')[0]} (the console is turned off: CONSOLE=false)`);
   };
   if (!config.console) {
     router.use('/console', off);
@@ -135,11 +134,10 @@ export function consoleRoutes(deps: ConsoleDeps, hooks: ConsoleHooks): express.R
 
   // ---- the page -------------------------------------------------------------------------
   const dir = publicDir();
-  const page: RequestHandler = (req, res) => {
+  const page: RequestHandler = (_req, res) => {
     if (!dir) throw new BridgeError('NOT_FOUND', 'the console page is not installed (src/console/public/index.html is missing)');
     res.setHeader('cache-control', 'no-cache');
     res.sendFile(path.join(dir, 'index.html'));
-    void req;
   };
   router.get(['/console', '/console/', '/console/index.html'], page);
   if (dir) router.use('/console/assets', express.static(path.join(dir, 'assets'), { fallthrough: true, index: false, dotfiles: 'deny' }));
@@ -326,17 +324,18 @@ export function consoleRoutes(deps: ConsoleDeps, hooks: ConsoleHooks): express.R
   // ---- mapping --------------------------------------------------------------------------
   router.get(
     '/console/api/services/:service/mapping',
-    route((req, res) => {
+    route(async (req, res) => {
       const service = param(req, 'service');
       const served = registry.served().find((s) => s.bundle.name === service);
       if (!served) throw new BridgeError('NOT_FOUND', `no service named "${service}"`);
+      const answer = await checker.check(served.bundle, served.hash);
       noStore(res);
-      res.json(checker.check(served.bundle, served.hash));
+      res.json(answer);
     }),
   );
 
   router.use('/console/api', (req: Request) => {
-    throw new BridgeError('NOT_FOUND', `no console API route for ${req.method} ${req.path}`);
+    throw new BridgeError('NOT_FOUND', `no console API route for ${req.method} ${req.originalUrl.split('?')[0]}`);
   });
   return router;
 }

@@ -87,6 +87,8 @@ interface RequestFacts {
   principal?: string;
   /** The call's stages for the console's recent exchanges (only while recording). */
   exchange?: Recorder;
+  /** A dry run (`?dryRun=1`, `X-Dry-Run: 1`): the backend was not called. */
+  dryRun?: boolean;
 }
 
 const FACTS = Symbol('soap-bridge.facts');
@@ -103,6 +105,18 @@ function internalError(deps: AppDeps, f: RequestFacts, err: unknown): BridgeErro
   const e = err as { message?: string; stack?: string } | undefined;
   deps.logger.error('unhandled error', { requestId: f.requestId, error: e?.message ?? String(err), stack: e?.stack, service: f.service, operation: f.operation });
   return new BridgeError('INTERNAL', `an internal error occurred; quote request id ${f.requestId} when reporting it`);
+}
+
+/** Stores the request's exchange (console) once its answer is written, so it is there before the caller has read it. */
+function keepExchange(deps: AppDeps, f: RequestFacts, status: number): void {
+  const rec = f.exchange;
+  if (!rec) return;
+  f.exchange = undefined;
+  rec.service = f.service ?? '';
+  rec.operation = f.operation ?? null;
+  rec.principal = f.principal;
+  rec.backendMs = f.backendMs;
+  deps.exchanges?.record(rec, status, performance.now() - f.started);
 }
 
 /** Writes a problem (or, for anything that is not a BridgeError, logs it and writes a 500). */
@@ -129,6 +143,7 @@ function sendError(deps: AppDeps, req: IncomingMessage, res: ServerResponse, err
   if (problem.code === 'PAYLOAD_TOO_LARGE') headers.connection = 'close';
   res.writeHead(problem.status, headers);
   res.end(body);
+  keepExchange(deps, f, problem.status);
 }
 
 /** `/api/{service}/…` -> the service name and the path segments after it, decoded; undefined for any other shape. */
@@ -207,7 +222,8 @@ async function handleSoap(deps: AppDeps, req: IncomingMessage, res: ServerRespon
   const f = factsOf(req);
   f.service = service;
   const rec = deps.exchanges?.recording && deps.registry.get(service) ? (f.exchange = new Recorder('soap', `POST ${f.path}`, f.requestId)) : undefined;
-  const dry = dryRunRequested(req.headers, new URLSearchParams(query));
+  const dry = dryRunRequested(req.headers, query ? new URLSearchParams(query) : undefined);
+  if (dry) f.dryRun = true;
   const ctx: SoapCallContext = { ...backendContext(deps, f.requestId, rec, dry), xmlLimits: xmlLimitsFor(deps.config), jsonMaxDepth: deps.config.jsonMaxDepth, version: versionOfContentType(req.headers['content-type']), nonces: noncesFor(deps.config), onAuthenticated: (principal) => (f.principal = principal) };
   ctx.admit = (op) => rateLimit(deps, req, res, f, op);
   let reply: { status: number; contentType: string; body: string };
@@ -245,6 +261,7 @@ async function handleSoap(deps: AppDeps, req: IncomingMessage, res: ServerRespon
   if (reply.body === '') res.writeHead(reply.status, { 'content-type': reply.contentType, 'content-length': 0 });
   else res.writeHead(reply.status, { 'content-type': reply.contentType, 'content-length': Buffer.byteLength(reply.body) });
   res.end(reply.body);
+  keepExchange(deps, f, reply.status);
 }
 
 /** What a call to a backend needs from the configuration, with retries logged. */
@@ -335,11 +352,13 @@ async function handleRoute(deps: AppDeps, req: IncomingMessage, res: ServerRespo
   // `dryRun` is the bridge's parameter, never the mapping's: taken out before the route reads the query.
   const query = new URLSearchParams(api.query);
   const dry = dryRunRequested(req.headers, query);
+  if (dry) f.dryRun = true;
   const parts: RequestParts = { path: match.params, query, headers: req.headers };
   const ctx: CallContext = { ...backendContext(deps, f.requestId, rec, dry), xmlLimits: xmlLimitsFor(deps.config) };
   try {
     const reply = await runRoute(bundle.name, route, body, parts, ctx);
     rec?.noteAnswer(reply.status, reply.contentType, reply.body);
+    f.backendMs = ctx.backendMs;
     if (reply.contentType === undefined) {
       res.writeHead(reply.status);
       res.end();
@@ -347,6 +366,7 @@ async function handleRoute(deps: AppDeps, req: IncomingMessage, res: ServerRespo
       res.writeHead(reply.status, { 'content-type': reply.contentType, 'content-length': Buffer.byteLength(reply.body) });
       res.end(reply.body);
     }
+    keepExchange(deps, f, reply.status);
   } finally {
     f.backendMs = ctx.backendMs;
   }
@@ -471,16 +491,9 @@ export function createRequestListener(given: AppDeps): (req: IncomingMessage, re
       if (f.operation !== undefined) entry.operation = f.operation;
       if (f.principal !== undefined) entry.principal = f.principal;
       if (f.backendMs !== undefined) entry.backendMs = Math.round(f.backendMs * 100) / 100;
+      if (f.dryRun) entry.dryRun = true;
       if (!res.writableFinished) entry.aborted = true;
       logger.info('access', entry);
-      const rec = f.exchange;
-      if (rec) {
-        rec.service = f.service ?? '';
-        rec.operation = f.operation ?? null;
-        rec.principal = f.principal;
-        rec.backendMs = f.backendMs;
-        deps.exchanges!.finish(rec, res.statusCode, ms);
-      }
     };
     const api = url.startsWith('/api/') ? apiRoute(url) : undefined;
     if (api) {

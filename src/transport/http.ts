@@ -193,10 +193,13 @@ export class Transport {
   }
 
   /** The outcome of the last call to each origin (not counting calls a breaker or the queue bound refused). */
-  private readonly lastCalls = new Map<string, LastCall>();
+  private readonly lastCalls = new Map<string, Omit<LastCall, 'at'> & { atMs: number }>();
 
   lastCall(origin: string): LastCall | undefined {
-    return this.lastCalls.get(origin);
+    const c = this.lastCalls.get(origin);
+    if (!c) return undefined;
+    const { atMs, ...rest } = c;
+    return { at: new Date(atMs).toISOString(), ...rest };
   }
 
   /** Calls in flight and breaker state by origin (cheap: no I/O). */
@@ -266,7 +269,7 @@ export class Transport {
       if (!retryable || attempt >= retries) {
         if (this.lastCalls.size < 1000 || this.lastCalls.has(target.origin)) {
           const ms = Math.round((performance.now() - started) * 100) / 100;
-          this.lastCalls.set(target.origin, error ? { at: new Date().toISOString(), ok: false, ms, error: error.message } : { at: new Date().toISOString(), ok: !failed, status: reply!.status, ms });
+          this.lastCalls.set(target.origin, error ? { atMs: Date.now(), ok: false, ms, error: error.message } : { atMs: Date.now(), ok: !failed, status: reply!.status, ms });
         }
         if (error) throw error;
         return reply!;

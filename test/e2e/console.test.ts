@@ -157,6 +157,14 @@ describe('console API and dry run end to end', function () {
       assert.match(r.json.envelope, /<soap:Envelope[\s\S]*<tns:intA>2<\/tns:intA><tns:intB>3<\/tns:intB>/);
       assert.deepEqual(r.json.input, { intA: 2, intB: 3 });
       assert.equal(calcRelay.hits, before);
+      // The access line says it was a dry run.
+      // (written when the response closes: waited for, bounded)
+      let line: Record<string, unknown> | undefined;
+      for (let i = 0; i < 100 && !line; i++) {
+        line = bridge.log.lines.find((l) => l.message === 'access' && l.requestId === r.headers['x-request-id']);
+        if (!line) await new Promise((done) => setTimeout(done, 20));
+      }
+      assert.equal(line?.dryRun, true);
       // The same call for real does reach the backend.
       const real = await post(bridge, '/api/calculator/Add', { intA: 2, intB: 3 });
       assert.deepEqual(real.json, { AddResult: 5 });
@@ -430,6 +438,8 @@ describe('console API and dry run end to end', function () {
       assert.equal((await post(bridge, '/console/api/services/nope/operations/Add/send', { input: {} })).status, 404);
       assert.equal((await post(bridge, '/console/api/services/calculator/operations/Add/send', {})).status, 400);
       assert.equal((await post(bridge, '/console/api/services/calculator/operations/Add/send', { input: {}, dryRun: 'yes' })).status, 400);
+      const text = clean(await request(`${bridge.url}/console/api/services/calculator/operations/Add/send`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: '{"input":{}}' }), 'text/plain send');
+      assert.equal(text.status, 415);
       const soapOnly = await post(bridge, '/console/api/services/inventory/operations/CheckStock/send', { input: { sku: 'BOK-1001' } });
       assert.equal(soapOnly.status, 404);
       assert.match(soapOnly.json.detail, /no REST facade/);

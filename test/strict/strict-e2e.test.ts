@@ -143,6 +143,19 @@ describe('strict validation mode end to end', function () {
     assert.equal(jsonCalls, before);
   });
 
+  it('console: the service shows validation strict; the mapping route compiles the folder in a worker, leaving the served libxml2 schemas as they are', async () => {
+    const services = await request(`${bridge.url}/console/api/services`);
+    assert.equal(services.json.find((s: { name: string }) => s.name === 'store').validation, 'strict');
+    const alive = strictSchemasAlive();
+    fs.appendFileSync(path.join(tmp.dir, 'store', 'mapping.yaml'), '# console check\n');
+    const m = await request(`${bridge.url}/console/api/services/store/mapping`);
+    assert.equal(m.status, 200, m.text);
+    assert.equal(m.json.served, false);
+    assert.deepEqual(m.json.diagnostics.filter((d: { severity: string }) => d.severity === 'error'), []);
+    assert.equal(strictSchemasAlive(), alive);
+    fs.writeFileSync(path.join(tmp.dir, 'store', 'mapping.yaml'), mapping(true));
+  });
+
   it('SOAP facade: an answer only libxml2 refuses is a Server fault', async () => {
     jsonReply = { item: [{ sku: 'B', qty: 1 }, { sku: 'B', qty: 1 }], total: 2 };
     const r = await soap(`<t:Store>${item('B', 1)}</t:Store>`);
