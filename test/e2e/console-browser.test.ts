@@ -5,7 +5,9 @@
  * Add, sends it and reads the four panes, breaks the input and finds the error at its field's
  * line, makes a dry run that never reaches the backend (requests counted there), sends the
  * SOAP facade's sample envelope, reads a broken mapping's diagnostics at their line, and reopens
- * recent exchanges. The screenshots in docs/console-*.png are written by this test.
+ * recent exchanges. It takes a screenshot of each main view and checks it is a real PNG of the
+ * viewport's size; with SCREENSHOTS_DIR set (`npm run screenshots` sets it to docs/) they are
+ * kept there, which is how docs/console-*.png are made; otherwise they go to a temporary folder.
  * Skipped (saying so) where /usr/bin/chromium is not installed, except under CI (.ci/run
  * installs it), where that fails.
  */
@@ -25,7 +27,8 @@ import { TEST_SECRETS } from '../support/secrets';
 const CHROMIUM = '/usr/bin/chromium';
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const TOKEN = TEST_SECRETS.adminToken;
-const SHOTS = path.join(ROOT, 'docs');
+/** Where the screenshots go: SCREENSHOTS_DIR (relative to the checkout), else a temporary folder. */
+const SHOTS_DIR = process.env.SCREENSHOTS_DIR ? path.resolve(ROOT, process.env.SCREENSHOTS_DIR) : undefined;
 
 /** The calculator's node-soap backend on a server of ours, so that every request it gets is counted. */
 async function countedCalculator(): Promise<DemoBackend & { requests: () => number }> {
@@ -67,8 +70,16 @@ describe('/console in Chromium', function () {
 
   const pane = (id: string): Locator => page.getByTestId(id);
   const paneBody = (id: string): Locator => pane(id).locator('[data-role="body"]');
+  let shots: string;
+  let shotsTemp: ReturnType<typeof tempDir> | undefined;
   const shot = async (name: string): Promise<void> => {
-    await page.screenshot({ path: path.join(SHOTS, name), fullPage: false });
+    const file = path.join(shots, name);
+    await page.screenshot({ path: file, fullPage: false });
+    // A PNG (signature, IHDR) of the viewport's size.
+    const png = fs.readFileSync(file);
+    assert.equal(png.subarray(0, 8).toString('hex'), '89504e470d0a1a0a', `${name} is not a PNG`);
+    assert.deepEqual([png.readUInt32BE(16), png.readUInt32BE(20)], [1400, 900], `${name} has another size`);
+    assert.ok(png.length > 20000, `${name} is only ${png.length} bytes: a blank page?`);
   };
   const pick = async (service: string, operation: string): Promise<void> => {
     await page.getByTestId(`op-${service}-${operation}`).click();
@@ -76,6 +87,13 @@ describe('/console in Chromium', function () {
   };
 
   before(async function () {
+    if (SHOTS_DIR) {
+      fs.mkdirSync(SHOTS_DIR, { recursive: true });
+      shots = SHOTS_DIR;
+    } else {
+      shotsTemp = tempDir('console-shots');
+      shots = shotsTemp.dir;
+    }
     if (!fs.existsSync(CHROMIUM)) {
       if (process.env.CI) throw new Error(`${CHROMIUM} is not installed; .ci/run installs it (apt-get install chromium)`);
       process.stdout.write(`      skipped: ${CHROMIUM} is not installed (apt-get install chromium)\n`);
@@ -107,6 +125,7 @@ describe('/console in Chromium', function () {
     await bridge?.close();
     await Promise.all([calc?.close(), orders?.close(), inventory?.close()]);
     profile?.remove();
+    shotsTemp?.remove();
     services?.remove();
   });
 
