@@ -112,13 +112,18 @@ function keepExchange(deps: AppDeps, f: RequestFacts, status: number): void {
   const rec = f.exchange;
   if (!rec) return;
   f.exchange = undefined;
-  rec.service = f.service ?? '';
-  // An operation name the caller made up (404) is not one: the store stays keyed by real ones.
-  const op = f.operation;
-  rec.operation = op !== undefined && (rec.facade === 'soap' || deps.registry.get(rec.service)?.operations.has(op)) ? op : null;
-  rec.principal = f.principal;
-  rec.backendMs = f.backendMs;
-  deps.exchanges?.record(rec, status, performance.now() - f.started);
+  // Called on the way to writing an answer: a failure here is logged, never in the caller's way.
+  try {
+    rec.service = f.service ?? '';
+    // An operation name the caller made up (404) is not one: the store stays keyed by real ones.
+    const op = f.operation;
+    rec.operation = op !== undefined && (rec.facade === 'soap' || deps.registry.get(rec.service)?.operations.has(op)) ? op : null;
+    rec.principal = f.principal;
+    rec.backendMs = f.backendMs;
+    deps.exchanges?.record(rec, status, performance.now() - f.started);
+  } catch (e) {
+    deps.logger.error('cannot keep the exchange', { requestId: f.requestId, error: (e as Error)?.message });
+  }
 }
 
 /** Writes a problem (or, for anything that is not a BridgeError, logs it and writes a 500). */
@@ -220,10 +225,24 @@ function handleContract(deps: AppDeps, req: IncomingMessage, res: ServerResponse
 }
 
 /** `POST /soap/{service}`: a SOAP request in, a SOAP response or Fault out. */
+/**
+ * Whether the registry serves `service`, for decisions taken before the facade's try block: a
+ * registry that throws (a bug) counts as no, and the lookup inside the try meets the same
+ * failure and answers it as a Server fault.
+ */
+function serviceExists(deps: AppDeps, service: string): boolean {
+  try {
+    return deps.registry.get(service) !== undefined;
+  } catch {
+    return false;
+  }
+}
+
 async function handleSoap(deps: AppDeps, req: IncomingMessage, res: ServerResponse, service: string, query: string): Promise<void> {
   const f = factsOf(req);
   f.service = service;
-  const rec = deps.exchanges?.recording && deps.registry.get(service) ? (f.exchange = new Recorder('soap', `POST ${f.path}`, f.requestId)) : undefined;
+  // Only calls to services that exist are recorded (unknown names must not grow the store).
+  const rec = deps.exchanges?.recording && serviceExists(deps, service) ? (f.exchange = new Recorder('soap', `POST ${f.path}`, f.requestId)) : undefined;
   const dry = dryRunRequested(req.headers, query ? new URLSearchParams(query) : undefined);
   if (dry) f.dryRun = true;
   const ctx: SoapCallContext = { ...backendContext(deps, f.requestId, rec, dry), xmlLimits: xmlLimitsFor(deps.config), jsonMaxDepth: deps.config.jsonMaxDepth, version: versionOfContentType(req.headers['content-type']), nonces: noncesFor(deps.config), onAuthenticated: (principal) => (f.principal = principal) };
