@@ -22,6 +22,7 @@ import { SchemaSet } from './xsd';
 import { emptyMapping, loadMapping, type Mapping } from '../mapping';
 import { MappingCompiler, type ApiRoute } from '../mapping/compile';
 import { BundleAuth } from '../auth/bundle';
+import { authFailureRule, type AuthFailureRule } from '../ratelimit/auth-failures';
 import type { Router } from '../mapping/routes';
 import type { OperationModel, SoapVersion } from '../model/operation';
 import type { RouteDescription } from '../model/route';
@@ -46,6 +47,8 @@ export interface Bundle {
   /** Every operation of every SOAP binding (both versions), as loaded. */
   models: OperationModel[];
   restFacade: boolean;
+  /** Failed authentications allowed per caller address (mapping `authFailures`); undefined: no protection. */
+  authFailures?: AuthFailureRule;
   /** SOAP callers reach restBackend (the SOAP facade). */
   soapFacade: boolean;
   /** Compiled operations of every SOAP binding, by SOAP version, by the first element of their input Body. */
@@ -226,13 +229,14 @@ function compile(src: BundleSource, options: CompileOptions): BundleResult {
     if (diags.hasErrors) return fail();
     // REST facade authentication (auth:); its key files belong to the bundle (hot reload, hash).
     const auth = new BundleAuth(mapping, loaded.where, src.dir, name, diags, restFacade);
+    const authFailures = authFailureRule(mapping, name, loaded.where, diags);
     const { router, routes } = mc.finish(all, operations, bundleAjv, schema, codec, name, restFacade, soapFacade, auth);
     if (diags.hasErrors) return fail();
     const files = [...docs.files, ...auth.files];
     if (loaded.file) files.push(loaded.file);
     for (const f of mc.extraFiles) if (!files.includes(f)) files.push(f);
     return {
-      bundle: { name, dir: src.dir, wsdlFile, files, unusable: [...docs.unusable.keys()], mapping, operations, models, restFacade, soapFacade, soapOperations, contract: new PublishedContract(docs), schema, routes, router, strict },
+      bundle: { name, dir: src.dir, wsdlFile, files, unusable: [...docs.unusable.keys()], mapping, operations, models, restFacade, authFailures, soapFacade, soapOperations, contract: new PublishedContract(docs), schema, routes, router, strict },
       diagnostics: diags.list,
     };
 

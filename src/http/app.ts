@@ -29,6 +29,7 @@ import type { ServiceRegistry } from './registry';
 import type { ReadLimits } from '../xml/stream';
 import { admit } from '../ratelimit/http';
 import type { RateLimits } from '../ratelimit/limits';
+import { authFailed, blockedAddress, guardedAuthentication, isAuthFailure, type AuthGuardDeps } from '../ratelimit/auth-failures';
 import type { CompiledOperation } from '../compile/operation';
 import { consoleRoutes } from '../console/routes';
 import { ExchangeStore, Recorder } from '../console/exchanges';
@@ -256,7 +257,13 @@ async function handleSoap(deps: AppDeps, req: IncomingMessage, res: ServerRespon
     // Strict mode: the bundle's libxml2 schema stays allocated until this request is done.
     release = bundle.strict?.retain();
     const soapAction = req.headers.soapaction;
+    // authFailures: whether this address is blocked, looked up while the body is read.
+    const blocked = bundle.authFailures && deps.rateLimits ? blockedAddress(authGuard(deps, f), bundle.authFailures, req) : undefined;
     const body = await readBody(req, deps.config.maxBodyBytes);
+    const refusal = await blocked;
+    if (refusal) ctx.beforeAuth = () => {
+      throw refusal;
+    };
     if (rec) rec.request = { contentType: req.headers['content-type'], body };
     reply = await soapToRest(bundle, { contentType: req.headers['content-type'], soapAction: Array.isArray(soapAction) ? soapAction[0] : soapAction, body }, ctx);
     if (ctx.dryRun?.plan) reply = { status: 200, contentType: 'application/json', body: soapDryRunAnswer(service, ctx.operation ?? '', ctx.dryRun.plan) };
@@ -266,10 +273,13 @@ async function handleSoap(deps: AppDeps, req: IncomingMessage, res: ServerRespon
     f.backendMs = ctx.backendMs;
     // A bug is a Server (1.2: Receiver) fault in the caller's SOAP version, like every other
     // failure of this facade, not a problem+json a SOAP client cannot read.
-    const err = e instanceof BridgeError ? e : internalError(deps, f, e);
+    let err = e instanceof BridgeError ? e : internalError(deps, f, e);
     if (err === e) noteFailure(deps, f, err);
     const why = err.extra.authFailure;
     if (why) deps.logger.warn(`WS-Security refused: ${why.reason}`, { requestId: f.requestId, service: f.service, operation: ctx.operation, fault: why.fault, username: why.username });
+    // authFailures: the refusal costs its address a unit (and, over the budget, is answered RATE_LIMITED).
+    const rule = serviceExists(deps, service) ? deps.registry.get(service)?.authFailures : undefined;
+    if (why && isAuthFailure(err) && rule && deps.rateLimits) err = await authFailed(authGuard(deps, f), rule, req, err);
     reply = faultReply(err, ctx.version ?? '1.1', f.requestId);
     rec?.noteError(err.code, err.detail, err.extra.errors);
     if (err.code === 'PAYLOAD_TOO_LARGE') res.setHeader('connection', 'close');
@@ -304,6 +314,11 @@ function backendContext(deps: AppDeps, requestId: string, recorder?: Recorder, d
 function rateLimit(deps: AppDeps, req: IncomingMessage, res: ServerResponse, f: RequestFacts, op: CompiledOperation): Promise<void> {
   if (!deps.rateLimits || !op.policy.rateLimit) return Promise.resolve();
   return admit(req, res, { limits: deps.rateLimits, rule: op.policy.rateLimit, service: f.service ?? '', operation: op.name, principal: f.principal, trustProxy: deps.config.trustProxy, onLimited: (s) => deps.metrics?.rateLimited(s) });
+}
+
+/** What the brute-force guard (src/ratelimit/auth-failures.ts) needs; only called with deps.rateLimits set. */
+function authGuard(deps: AppDeps, f: RequestFacts): AuthGuardDeps {
+  return { limits: deps.rateLimits!, logger: deps.logger, trustProxy: deps.config.trustProxy, metrics: deps.metrics, requestId: f.requestId };
 }
 
 /** Metrics and a warning line for a failure the caller is told about. */
@@ -357,7 +372,12 @@ async function handleRoute(deps: AppDeps, req: IncomingMessage, res: ServerRespo
   const route = match.found;
   f.operation = route.op.name;
   // Authentication (mapping `auth:`) before the body is read: a refused caller costs no parsing.
-  if (route.auth) f.principal = await route.auth.authenticate(req.headers);
+  if (route.auth) {
+    const auth = route.auth;
+    const check = (): Promise<string> => auth.authenticate(req.headers);
+    // authFailures: a blocked address is refused before its credentials are checked; a 401 costs it a unit.
+    f.principal = bundle.authFailures && deps.rateLimits ? await guardedAuthentication(authGuard(deps, f), bundle.authFailures, req, check) : await check();
+  }
   // After authentication (f.principal), before the body is read or the backend called.
   await rateLimit(deps, req, res, f, route.op);
   let body: unknown;

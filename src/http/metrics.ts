@@ -125,11 +125,13 @@ export class Metrics {
   private readonly backend = new Series('soap_bridge_backend_duration_seconds', 'Time spent waiting for the backend', 'histogram', LATENCY_BUCKETS);
   private readonly validation = new Series('soap_bridge_validation_failures_total', 'Messages refused by schema validation: input (callers) or output (backend replies)', 'counter');
   private readonly limited = new Series('soap_bridge_rate_limited_total', 'Requests refused by a rate limit (mapping key rateLimit), by service', 'counter');
+  private readonly authFailureSeries = new Series('soap_bridge_auth_failures_total', 'Failed authentications counted against the caller address (mapping key authFailures), by service', 'counter');
+  private readonly authBlockedSeries = new Series('soap_bridge_auth_blocked_total', 'Requests refused with 429 because their address had too many failed authentications (mapping key authFailures), by service', 'counter');
   private active = 0;
   private readonly reloads: Counter<'result'>;
 
   constructor() {
-    for (const s of [this.requests, this.duration, this.backend, this.validation, this.limited]) this.registry.registerMetric(s.asMetric());
+    for (const s of [this.requests, this.duration, this.backend, this.validation, this.limited, this.authFailureSeries, this.authBlockedSeries]) this.registry.registerMetric(s.asMetric());
     const self = this;
     new Gauge({
       name: 'soap_bridge_requests_in_flight',
@@ -208,6 +210,16 @@ export class Metrics {
   /** One request refused by a rate limit. */
   rateLimited(service: string): void {
     this.limited.add(service, () => ({ service }), 1);
+  }
+
+  /** One failed authentication counted against its address (authFailures). */
+  authFailed(service: string): void {
+    this.authFailureSeries.add(service, () => ({ service }), 1);
+  }
+
+  /** One request refused because its address is blocked (authFailures). */
+  authBlocked(service: string): void {
+    this.authBlockedSeries.add(service, () => ({ service }), 1);
   }
 
   validationFailed(service: string, operation: string, direction: 'input' | 'output'): void {

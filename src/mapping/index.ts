@@ -14,6 +14,7 @@ import type { RateLimitSpec } from '../ratelimit/rule';
 import type { TlsSpec } from '../tls/outbound';
 import type { SoapAuthSpec } from '../auth/wss/mapping';
 import type { AuthSetting } from '../auth';
+import type { AuthFailuresSpec } from '../ratelimit/auth-failures';
 import { knownKeys, MAPPING_SCHEMA } from './schema';
 
 /** A field's value in `fields:` maps: a source string, `{from, default}` or `{const}`. */
@@ -123,6 +124,8 @@ export interface Mapping {
   restHeaders?: Record<string, string>;
   /** Requests per client per window for the whole service (src/ratelimit). */
   rateLimit?: RateLimitSpec;
+  /** Failed authentications per caller address per window before the address is blocked (src/ratelimit/auth-failures.ts). */
+  authFailures?: AuthFailuresSpec;
   /** Outbound TLS of the bundle's https:// backends. */
   tls?: TlsSpec;
   /** REST facade authentication (API keys, JWT) of every operation. */

@@ -5,6 +5,7 @@
  */
 import { AUTH_SCHEMA } from '../auth/schema';
 import { SOAP_AUTH_SCHEMA } from '../auth/wss/mapping';
+import { AUTH_FAILURES_SCHEMA } from '../ratelimit/auth-failures';
 
 const URL = { type: 'string', pattern: '^https?://', 'x-expect': 'an http:// or https:// URL' } as const;
 const TIMEOUT = { type: 'integer', minimum: 1, maximum: 3_600_000, 'x-expect': 'a timeout in milliseconds (an integer)' } as const;
@@ -262,6 +263,7 @@ export const MAPPING_SCHEMA = {
     soapFaults: OPERATION.properties.soapFaults,
     restHeaders: HEADER_MAP,
     rateLimit: RATE_LIMIT,
+    authFailures: AUTH_FAILURES_SCHEMA,
     tls: TLS,
     auth: AUTH_SCHEMA,
     operations: { type: 'object', 'x-expect': 'a map of WSDL operation name: settings', additionalProperties: OPERATION },

@@ -46,6 +46,8 @@ export interface SoapCallContext extends BackendContext {
   principal?: string;
   /** Called as soon as the caller is authenticated, before its input is read (access line, per-client limits). */
   onAuthenticated?: (principal: string) => void;
+  /** Runs just before the credentials of an operation with `soapAuth` are checked; throws to refuse (a blocked address, authFailures). */
+  beforeAuth?: () => void;
 }
 
 export interface SoapReply {
@@ -241,7 +243,7 @@ async function callJsonService(op: CompiledOperation, input: unknown, ctx: SoapC
  * header blocks checked, the operation found, the input decoded and validated. Every refusal
  * is a BridgeError; `ctx.version` and `ctx.operation` are set as soon as they are known.
  */
-export function readSoapRequest(bundle: Bundle, req: SoapRequest, ctx: Pick<SoapCallContext, 'version' | 'operation' | 'xmlLimits' | 'nonces' | 'principal' | 'onAuthenticated'>): { op: CompiledOperation; version: SoapVersion; input: unknown } {
+export function readSoapRequest(bundle: Bundle, req: SoapRequest, ctx: Pick<SoapCallContext, 'version' | 'operation' | 'xmlLimits' | 'nonces' | 'principal' | 'onAuthenticated' | 'beforeAuth'>): { op: CompiledOperation; version: SoapVersion; input: unknown } {
   const { s, version, header, src } = openRequest(bundle, req, ctx);
   let op: CompiledOperation;
   try {
@@ -257,6 +259,7 @@ export function readSoapRequest(bundle: Bundle, req: SoapRequest, ctx: Pick<Soap
   // `soapAuth`: the caller is authenticated before anything about its input is checked or said.
   const auth = op.policy.soapAuth;
   if (auth) {
+    ctx.beforeAuth?.();
     ctx.principal = auth.verify(header, version, ctx.nonces ?? defaultNonceCache()).principal;
     ctx.onAuthenticated?.(ctx.principal);
   }

@@ -165,13 +165,20 @@ export class RateLimits {
 
   /** The limiter of a rule, made on first use (a reloaded bundle with the same rule gets the same one). */
   private limiterFor(rule: RateLimitRule): RateLimiterAbstract {
-    const scope = `${rule.service}:${rule.operation ?? '*'}`;
-    const id = `${scope}\u0000${rule.requests}\u0000${rule.windowMs}`;
-    let limiter = this.limiters.get(id);
-    if (limiter) return limiter;
     // Keys: {prefix}:{service}:*:{client} for the service's budget, {prefix}:{service}:{operation}:{client}
     // for an operation's own (an operation name, an XML NCName, is never `*` and holds no colon).
-    const opts = { keyPrefix: `${this.prefix}:${scope}`, points: rule.requests, duration: rule.windowMs / 1000 };
+    return this.limiter(`${rule.service}:${rule.operation ?? '*'}`, rule.requests, rule.windowMs);
+  }
+
+  /**
+   * The limiter of `points` per `windowMs` whose keys are `{prefix}:{scope}:{client}`, in this
+   * store (with Redis, counting in memory while it is unreachable); made once per scope and numbers.
+   */
+  limiter(scope: string, points: number, windowMs: number): RateLimiterAbstract {
+    const id = `${scope}\u0000${points}\u0000${windowMs}`;
+    let limiter = this.limiters.get(id);
+    if (limiter) return limiter;
+    const opts = { keyPrefix: `${this.prefix}:${scope}`, points, duration: windowMs / 1000 };
     if (this.redis) {
       limiter = new RateLimiterRedis({
         ...opts,
