@@ -7,6 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { Redis } from 'ioredis';
 import { after, before, describe, it } from 'mocha';
@@ -109,6 +110,8 @@ describe('rate limits (redis store)', function () {
     tmp = tempDir('ratelimit-redis');
     fs.mkdirSync(`${tmp.dir}/redis`);
     calculatorBundle(`${tmp.dir}/services`, 'calc', `${calc.url}/calculator`, 'rateLimit: {requests: 4, windowMs: 60000}\n');
+    const keyHash = createHash('sha256').update(TEST_SECRETS.apiKey).digest('hex');
+    calculatorBundle(`${tmp.dir}/services`, 'keyed', `${calc.url}/calculator`, `auth:\n  apiKeys:\n    keys:\n      - {id: partner-a, sha256: "${keyHash}"}\nauthFailures: {attempts: 3, windowMs: 60000}\n`);
     redis = new RedisServer(await freePort(), `${tmp.dir}/redis`);
     await redis.start();
     redisUrl = `redis://:${PASSWORD}@127.0.0.1:${redis.port}`;
@@ -145,6 +148,24 @@ describe('rate limits (redis store)', function () {
     const keys = (await probe.keys('rltest:*')).sort();
     assert.deepEqual(keys, ['rltest:calc:*:ip:127.0.0.1', 'rltest:calc:*:ip:127.0.0.2']);
     assert.equal(await probe.get('rltest:calc:*:ip:127.0.0.1'), '6');
+  });
+
+  it('two bridges share the failed-authentication count of an address (authFailures): failures on either block it on both', async () => {
+    const keyed = (bridge: TestBridge, from: string, key: string): Promise<Awaited<ReturnType<typeof requestFrom>>> =>
+      requestFrom(from, `${bridge.url}/api/keyed/Add`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': key }, body: '{"intA":1,"intB":2}' });
+    // Wrong keys (a TEST_SECRETS value, so the secrets guard checks it is never logged) spread over both bridges.
+    for (const bridge of [a, b, a]) assert.equal((await keyed(bridge, '127.0.0.3', TEST_SECRETS.bearer)).status, 401);
+    for (const bridge of [b, a]) {
+      const r = await keyed(bridge, '127.0.0.3', TEST_SECRETS.apiKey);
+      assert.equal(r.status, 429, r.text);
+      assert.ok(Number(r.headers['retry-after']) >= 1);
+    }
+    assert.equal((await keyed(b, '127.0.0.4', TEST_SECRETS.apiKey)).status, 200);
+    assert.equal(await probe.get('rltest:keyed:!authfail:127.0.0.3'), '3');
+    // One warning for the block, on the bridge whose refusal spent the budget.
+    const blocked = [...lines(a, /^authentication failures: address blocked$/), ...lines(b, /^authentication failures: address blocked$/)];
+    assert.equal(blocked.length, 1, JSON.stringify(blocked));
+    assert.equal(blocked[0].address, '127.0.0.3');
   });
 
   it('logs that Redis is reachable, with the password hidden', () => {
