@@ -135,9 +135,10 @@ export async function blockedAddress(deps: AuthGuardDeps, rule: AuthFailureRule,
 export async function authFailed(deps: AuthGuardDeps, rule: AuthFailureRule, req: IncomingMessage, err: BridgeError): Promise<BridgeError> {
   const address = clientIp(req, deps.trustProxy);
   deps.metrics?.authFailed(rule.service);
+  const key = addressKey(address);
   let res: RateLimiterRes;
   try {
-    res = await limiterOf(deps, rule).consume(addressKey(address));
+    res = await limiterOf(deps, rule).consume(key);
   } catch (e) {
     if (!(e instanceof RateLimiterRes)) {
       deps.logger.error('authentication failures: cannot count a refusal', { requestId: deps.requestId, service: rule.service, error: (e as Error)?.message });
@@ -151,7 +152,9 @@ export async function authFailed(deps: AuthGuardDeps, rule: AuthFailureRule, req
     deps.logger.warn('authentication failures: address blocked', {
       requestId: deps.requestId,
       service: rule.service,
-      address: addressKey(address),
+      address,
+      // An IPv6 address is counted (and blocked) with its whole /64.
+      ...(key === address ? {} : { blocked: key }),
       attempts: rule.attempts,
       windowMs: rule.windowMs,
       blockedForSec: Math.max(1, Math.ceil(res.msBeforeNext / 1000)),

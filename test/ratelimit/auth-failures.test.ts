@@ -121,12 +121,19 @@ describe('authFailures: failed authentications throttled per address (memory sto
     assert.deepEqual(await statuses('open', 25), Array<number>(25).fill(401));
   });
 
-  it('with TRUST_PROXY, counts the last X-Forwarded-For address (the proxy-added one); a forged first entry changes nothing', async () => {
+  it('with TRUST_PROXY, counts the last X-Forwarded-For address (the proxy-added one; IPv6 by its /64); a forged first entry changes nothing', async () => {
     const via = (xff: string, key: string): Promise<Reply> => add('127.0.0.1', key, proxied, 'keyed', { 'x-forwarded-for': xff });
     for (const forged of ['203.0.113.1', '203.0.113.2', '203.0.113.3']) assert.equal((await via(`${forged}, 198.51.100.7`, WRONG_KEY)).status, 401);
     assert.equal((await via('203.0.113.4, 198.51.100.7', TEST_SECRETS.apiKey)).status, 429);
     assert.equal((await via('198.51.100.8', TEST_SECRETS.apiKey)).status, 200);
     assert.equal(blockedLines(proxied)[0]?.address, '198.51.100.7');
+    // IPv6: the addresses of one /64 share a count.
+    for (const host of ['1', '2', '3']) assert.equal((await via(`2001:db8:7:8::${host}`, WRONG_KEY)).status, 401);
+    assert.equal((await via('2001:db8:7:8:ffff::99', TEST_SECRETS.apiKey)).status, 429);
+    assert.equal((await via('2001:db8:7:9::1', TEST_SECRETS.apiKey)).status, 200);
+    const v6 = blockedLines(proxied)[1];
+    assert.equal(v6?.address, '2001:db8:7:8::3');
+    assert.equal(v6?.blocked, '2001:db8:7:8::/64');
   });
 
   it('SOAP: N wrong WS-Security passwords, then Client.RateLimited (1.1) / Sender RateLimited (1.2) with Retry-After before the password is checked; the JSON service is never called', async () => {
