@@ -29,7 +29,7 @@ import type { ServiceRegistry } from './registry';
 import type { ReadLimits } from '../xml/stream';
 import { admit } from '../ratelimit/http';
 import type { RateLimits } from '../ratelimit/limits';
-import { authFailed, blockedAddress, guardedAuthentication, isAuthFailure, type AuthGuardDeps } from '../ratelimit/auth-failures';
+import { authFailed, blockedAddress, guardedAuthentication, isAuthFailure, type AuthFailureRule, type AuthGuardDeps } from '../ratelimit/auth-failures';
 import type { CompiledOperation } from '../compile/operation';
 import { consoleRoutes } from '../console/routes';
 import { ExchangeStore, Recorder } from '../console/exchanges';
@@ -250,6 +250,8 @@ async function handleSoap(deps: AppDeps, req: IncomingMessage, res: ServerRespon
   ctx.admit = (op) => rateLimit(deps, req, res, f, op);
   let reply: { status: number; contentType: string; body: string };
   let release: (() => void) | undefined;
+  /** The service's authFailures budget, once the bundle is known. */
+  let authRule: AuthFailureRule | undefined;
   try {
     const bundle = deps.registry.get(service);
     if (!bundle) throw new BridgeError('NOT_FOUND', `no service named "${service}"`);
@@ -258,12 +260,15 @@ async function handleSoap(deps: AppDeps, req: IncomingMessage, res: ServerRespon
     release = bundle.strict?.retain();
     const soapAction = req.headers.soapaction;
     // authFailures: whether this address is blocked, looked up while the body is read.
-    const blocked = bundle.authFailures && deps.rateLimits ? blockedAddress(authGuard(deps, f), bundle.authFailures, req) : undefined;
+    authRule = deps.rateLimits ? bundle.authFailures : undefined;
+    const blocked = authRule ? blockedAddress(authGuard(deps, f), authRule, req) : undefined;
     const body = await readBody(req, deps.config.maxBodyBytes);
     const refusal = await blocked;
-    if (refusal) ctx.beforeAuth = () => {
-      throw refusal;
-    };
+    if (refusal) {
+      ctx.beforeAuth = () => {
+        throw refusal;
+      };
+    }
     if (rec) rec.request = { contentType: req.headers['content-type'], body };
     reply = await soapToRest(bundle, { contentType: req.headers['content-type'], soapAction: Array.isArray(soapAction) ? soapAction[0] : soapAction, body }, ctx);
     if (ctx.dryRun?.plan) reply = { status: 200, contentType: 'application/json', body: soapDryRunAnswer(service, ctx.operation ?? '', ctx.dryRun.plan) };
@@ -278,8 +283,7 @@ async function handleSoap(deps: AppDeps, req: IncomingMessage, res: ServerRespon
     const why = err.extra.authFailure;
     if (why) deps.logger.warn(`WS-Security refused: ${why.reason}`, { requestId: f.requestId, service: f.service, operation: ctx.operation, fault: why.fault, username: why.username });
     // authFailures: the refusal costs its address a unit (and, over the budget, is answered RATE_LIMITED).
-    const rule = serviceExists(deps, service) ? deps.registry.get(service)?.authFailures : undefined;
-    if (why && isAuthFailure(err) && rule && deps.rateLimits) err = await authFailed(authGuard(deps, f), rule, req, err);
+    if (why && isAuthFailure(err) && authRule) err = await authFailed(authGuard(deps, f), authRule, req, err);
     reply = faultReply(err, ctx.version ?? '1.1', f.requestId);
     rec?.noteError(err.code, err.detail, err.extra.errors);
     if (err.code === 'PAYLOAD_TOO_LARGE') res.setHeader('connection', 'close');

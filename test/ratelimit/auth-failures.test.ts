@@ -19,6 +19,15 @@ import { TEST_SECRETS } from '../support/secrets';
 
 const BLOCKED = 'authentication failures: address blocked';
 
+type Jose = typeof import('jose', { with: { 'resolution-mode': 'import' } });
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const jose = require('jose') as Jose;
+
+/** An HS256 JWT for `sub: ada` with these claims, signed with `secret`. */
+function jwt(secret: string, claims: Record<string, unknown> = {}): Promise<string> {
+  return new jose.SignJWT({ sub: 'ada', ...claims }).setProtectedHeader({ alg: 'HS256' }).setIssuedAt().setExpirationTime('5m').sign(new TextEncoder().encode(secret));
+}
+
 /** Polls `attempt` every 200 ms until it returns true, for at most `ms`. */
 async function waitFor(what: string, ms: number, attempt: () => Promise<boolean>): Promise<void> {
   const end = Date.now() + ms;
@@ -54,9 +63,10 @@ describe('authFailures: failed authentications throttled per address (memory sto
     calculatorBundle(tmp.dir, 'keyed', `${calc.url}/calculator`, `${keys}authFailures: {attempts: 3, windowMs: 2000}\noperations:\n  Multiply: {auth: false}\n`);
     calculatorBundle(tmp.dir, 'open', `${calc.url}/calculator`, `${keys}authFailures: false\n`);
     calculatorBundle(tmp.dir, 'dflt', `${calc.url}/calculator`, keys);
+    calculatorBundle(tmp.dir, 'scoped', `${calc.url}/calculator`, 'auth:\n  jwt:\n    secret: "${AF_JWT_SECRET}"\n    scopes: [calc:add]\nauthFailures: {attempts: 2, windowMs: 60000}\n');
     const soapAuth = 'soapAuth:\n  usernameToken:\n    users:\n      - {username: alice, password: "${AF_ALICE_PW}"}\n    passwordTypes: [text]\n';
     inventoryBundle(tmp.dir, 'authinv', `${inventory.url}/inventory`, `${soapAuth}authFailures: {attempts: 3, windowMs: 2000}`);
-    const env = { AF_ALICE_PW: TEST_SECRETS.wsPassword };
+    const env = { AF_ALICE_PW: TEST_SECRETS.wsPassword, AF_JWT_SECRET: TEST_SECRETS.jwtSecret };
     bridge = await startBridge(tmp.dir, env);
     proxied = await startBridge(tmp.dir, env, { trustProxy: 'true' });
   });
@@ -119,6 +129,16 @@ describe('authFailures: failed authentications throttled per address (memory sto
     const dflt = await statuses('dflt', DEFAULT_AUTH_FAILURES.attempts + 1);
     assert.deepEqual(dflt, [...Array<number>(DEFAULT_AUTH_FAILURES.attempts).fill(401), 429]);
     assert.deepEqual(await statuses('open', 25), Array<number>(25).fill(401));
+  });
+
+  it('REST: a valid JWT lacking a scope (403) costs nothing; forged and missing tokens (401) do', async () => {
+    const call = async (token?: string): Promise<number> =>
+      (await requestFrom('127.0.0.11', `${bridge.url}/api/scoped/Add`, { method: 'POST', headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: '{"intA":1,"intB":2}' })).status;
+    const unscoped = await jwt(TEST_SECRETS.jwtSecret);
+    const scoped = await jwt(TEST_SECRETS.jwtSecret, { scope: 'calc:add' });
+    const forged = await jwt(TEST_SECRETS.bearer, { scope: 'calc:add' });
+    assert.deepEqual([await call(unscoped), await call(unscoped), await call(unscoped), await call(scoped)], [403, 403, 403, 200]);
+    assert.deepEqual([await call(forged), await call(), await call(scoped), await call(unscoped)], [401, 401, 429, 429]);
   });
 
   it('with TRUST_PROXY, counts the last X-Forwarded-For address (the proxy-added one; IPv6 by its /64); a forged first entry changes nothing', async () => {
