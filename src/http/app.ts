@@ -341,6 +341,8 @@ async function handleRoute(deps: AppDeps, req: IncomingMessage, res: ServerRespo
   const f = factsOf(req);
   const { service, segments } = api;
   const match = bundle.router.match(req.method ?? 'GET', segments);
+  // A service behind authentication tells only authenticated callers which routes it lacks.
+  if ((!match || 'allowed' in match) && bundle.restAuth) f.principal = await bundle.restAuth.authenticate(req.headers);
   if (!match) {
     if (segments.length === 1) {
       f.operation = segments[0];
