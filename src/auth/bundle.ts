@@ -27,6 +27,15 @@ export class BundleAuth {
     }
   }
 
+  /**
+   * The bundle's own authenticator (`auth:` at the top of the mapping), if any: what a request
+   * for a route the service does not have must pass before it is told so, so that callers
+   * without credentials cannot list the routes by their 404s and 405s.
+   */
+  get service(): Authenticator | undefined {
+    return this.bundleAuth;
+  }
+
   /** The operation's authenticator; false for a public operation (auth: false), undefined when no auth applies. */
   forOperation(name: string): Authenticator | false | undefined {
     const own = this.byOperation.get(name);

@@ -23,6 +23,7 @@ import { emptyMapping, loadMapping, type Mapping } from '../mapping';
 import { MappingCompiler, type ApiRoute } from '../mapping/compile';
 import { BundleAuth } from '../auth/bundle';
 import { authFailureRule, type AuthFailureRule } from '../ratelimit/auth-failures';
+import type { Authenticator } from '../auth';
 import type { Router } from '../mapping/routes';
 import type { OperationModel, SoapVersion } from '../model/operation';
 import type { RouteDescription } from '../model/route';
@@ -47,6 +48,11 @@ export interface Bundle {
   /** Every operation of every SOAP binding (both versions), as loaded. */
   models: OperationModel[];
   restFacade: boolean;
+  /**
+   * The REST facade's bundle-level authentication (mapping `auth:`): a request for a route the
+   * service does not have must pass it before it gets a 404 or 405.
+   */
+  restAuth?: Authenticator;
   /** Failed authentications allowed per caller address (mapping `authFailures`); undefined: no protection. */
   authFailures?: AuthFailureRule;
   /** SOAP callers reach restBackend (the SOAP facade). */
@@ -236,7 +242,7 @@ function compile(src: BundleSource, options: CompileOptions): BundleResult {
     if (loaded.file) files.push(loaded.file);
     for (const f of mc.extraFiles) if (!files.includes(f)) files.push(f);
     return {
-      bundle: { name, dir: src.dir, wsdlFile, files, unusable: [...docs.unusable.keys()], mapping, operations, models, restFacade, authFailures, soapFacade, soapOperations, contract: new PublishedContract(docs), schema, routes, router, strict },
+      bundle: { name, dir: src.dir, wsdlFile, files, unusable: [...docs.unusable.keys()], mapping, operations, models, restFacade, restAuth: restFacade ? auth.service : undefined, authFailures, soapFacade, soapOperations, contract: new PublishedContract(docs), schema, routes, router, strict },
       diagnostics: diags.list,
     };
 

@@ -9,6 +9,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { adminGuard, adminRoutes } from '../admin/routes';
 import type { ReloadAnswer } from '../admin/reload';
+import type { Authenticator } from '../auth';
 import { NonceCache } from '../auth/wss/nonce-cache';
 import type { Bundle } from '../compile';
 import { xmlLimitsOf, type Config } from '../config';
@@ -325,6 +326,15 @@ function authGuard(deps: AppDeps, f: RequestFacts): AuthGuardDeps {
   return { limits: deps.rateLimits!, logger: deps.logger, trustProxy: deps.config.trustProxy, metrics: deps.metrics, requestId: f.requestId };
 }
 
+/**
+ * A REST caller's principal (mapping `auth`); with `authFailures`, a blocked address is refused
+ * before its credentials are checked, and a 401 costs it a unit (src/ratelimit/auth-failures.ts).
+ */
+function authenticateRest(deps: AppDeps, req: IncomingMessage, f: RequestFacts, bundle: Bundle, auth: Authenticator): Promise<string> {
+  const check = (): Promise<string> => auth.authenticate(req.headers);
+  return bundle.authFailures && deps.rateLimits ? guardedAuthentication(authGuard(deps, f), bundle.authFailures, req, check) : check();
+}
+
 /** Metrics and a warning line for a failure the caller is told about. */
 function noteFailure(deps: AppDeps, f: RequestFacts, err: BridgeError): void {
   if (deps.metrics && f.service !== undefined && f.operation !== undefined) {
@@ -360,6 +370,8 @@ async function handleRoute(deps: AppDeps, req: IncomingMessage, res: ServerRespo
   const f = factsOf(req);
   const { service, segments } = api;
   const match = bundle.router.match(req.method ?? 'GET', segments);
+  // A service behind authentication tells only authenticated callers which routes it lacks.
+  if ((!match || 'allowed' in match) && bundle.restAuth) f.principal = await authenticateRest(deps, req, f, bundle, bundle.restAuth);
   if (!match) {
     if (segments.length === 1) {
       f.operation = segments[0];
@@ -376,12 +388,7 @@ async function handleRoute(deps: AppDeps, req: IncomingMessage, res: ServerRespo
   const route = match.found;
   f.operation = route.op.name;
   // Authentication (mapping `auth:`) before the body is read: a refused caller costs no parsing.
-  if (route.auth) {
-    const auth = route.auth;
-    const check = (): Promise<string> => auth.authenticate(req.headers);
-    // authFailures: a blocked address is refused before its credentials are checked; a 401 costs it a unit.
-    f.principal = bundle.authFailures && deps.rateLimits ? await guardedAuthentication(authGuard(deps, f), bundle.authFailures, req, check) : await check();
-  }
+  if (route.auth) f.principal = await authenticateRest(deps, req, f, bundle, route.auth);
   // After authentication (f.principal), before the body is read or the backend called.
   await rateLimit(deps, req, res, f, route.op);
   let body: unknown;

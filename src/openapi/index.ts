@@ -42,6 +42,8 @@ const DESCRIPTION = [
   'Formats named `xsd-*` are the XSD lexical forms (`xsd-date`, `xsd-dateTime`, `xsd-duration`, `xsd-base64Binary`, ...). `x-xsd-numeric` carries digit and range facets of XSD numbers, `x-xsd-octets` length facets of binary types, `x-xsd-occurs` how many elements the properties of a repeating choice (or substitution group) hold together, and `x-xsd-choice` the members of a required choice: the bridge enforces them.',
   '',
   'Errors are RFC 9457 `application/problem+json` (schema `Problem`). Every response carries `X-Request-Id`.',
+  '',
+  'Dry run: every route also takes the query parameter `dryRun=1` (or the header `X-Dry-Run: 1`). The request is authenticated, rate-limited, validated and mapped as a real call, but the backend is not called: the answer is `200` JSON `{dryRun, service, operation, backend: {url, method, headers}, envelope, input}`, the SOAP envelope the bridge would send.',
 ].join('\n');
 
 function packageVersion(): string {

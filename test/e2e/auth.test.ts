@@ -99,6 +99,23 @@ describe('REST facade authentication end to end', function () {
     assert.equal(r.headers.connection, 'close');
   });
 
+  it('routes the service lacks are not revealed to callers without credentials: 401 before 404 or 405', async () => {
+    const unknown = await postJson(`${bridge.url}/api/calc/Addd`, {});
+    assert.equal(unknown.status, 401, unknown.text);
+    assert.doesNotMatch(unknown.json.detail, /did you mean|no operation/);
+    const wrongMethod = await request(`${bridge.url}/api/calc/add?a=1&b=2`, { method: 'DELETE' });
+    assert.equal(wrongMethod.status, 401, wrongMethod.text);
+    assert.equal(wrongMethod.headers.allow, undefined);
+    // Authenticated callers get the usual answers, hints included.
+    const key = { 'x-api-key': TEST_SECRETS.apiKey };
+    const found = await postJson(`${bridge.url}/api/calc/Addd`, {}, key);
+    assert.equal(found.status, 404, found.text);
+    assert.match(found.json.detail, /did you mean "Add"/);
+    const method = await request(`${bridge.url}/api/calc/add?a=1&b=2`, { method: 'DELETE', headers: key });
+    assert.equal(method.status, 405, method.text);
+    assert.equal(method.headers.allow, 'GET');
+  });
+
   it('a good API key: 200 with the backend\'s answer; the principal is in the access line', async () => {
     const r = await request(`${bridge.url}/api/calc/add?a=2&b=3`, { headers: { 'x-api-key': TEST_SECRETS.apiKey, 'x-request-id': 'auth-e2e-key' } });
     assert.equal(r.status, 200, r.text);

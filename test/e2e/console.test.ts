@@ -181,6 +181,19 @@ describe('console API and dry run end to end', function () {
       assert.equal(ordersRelay.hits, before);
     });
 
+    it('the OpenAPI document tells callers about the dry run, with the answer\'s members as the bridge sends them', async () => {
+      const doc = (await get(bridge, '/openapi.json')).json;
+      const text: string = doc.info.description;
+      assert.match(text, /`dryRun=1`/);
+      assert.match(text, /`X-Dry-Run: 1`/);
+      const r = await post(bridge, '/api/calculator/Add?dryRun=1', { intA: 1, intB: 1 });
+      assert.equal(r.status, 200, r.text);
+      const shape = /\{dryRun, service, operation, backend: \{url, method, headers\}, envelope, input\}/.exec(text);
+      assert.ok(shape, text);
+      assert.deepEqual(Object.keys(r.json).sort(), ['backend', 'dryRun', 'envelope', 'input', 'operation', 'service']);
+      assert.deepEqual(Object.keys(r.json.backend).sort(), ['headers', 'method', 'url']);
+    });
+
     it('dryRun is taken out of the query before the mapping reads it', async () => {
       // GetOrders maps query.status, query.customer and query.limit; dryRun must not reach it.
       const r = await get(bridge, '/api/orders/orders?status=PAID&dryRun=1&limit=5');

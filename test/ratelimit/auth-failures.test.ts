@@ -202,6 +202,14 @@ describe('authFailures: failed authentications throttled per address (memory sto
     assert.equal(count('soap_bridge_auth_failures_total', 'open'), 0, 'authFailures: false counts nothing');
   });
 
+  it('REST: wrong keys on routes the service lacks (answered 401 before 404) count too, and a blocked address gets 429 there', async () => {
+    const post = (op: string, key: string): Promise<Reply> =>
+      requestFrom('127.0.0.12', `${bridge.url}/api/keyed/${op}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': key }, body: '{}' });
+    for (let i = 0; i < 3; i++) assert.equal((await post('NoSuchOperation', WRONG_KEY)).status, 401);
+    assert.equal((await post('Add', TEST_SECRETS.apiKey)).status, 429);
+    assert.equal((await post('NoSuchOperation', TEST_SECRETS.apiKey)).status, 429);
+  });
+
   it('keys IPv4 addresses as they are and IPv6 addresses by their /64', () => {
     assert.equal(addressKey('192.0.2.7'), '192.0.2.7');
     assert.equal(addressKey('2001:db8:1:2:3:4:5:6'), '2001:db8:1:2::/64');
