@@ -5,7 +5,7 @@
  * refused by bridge B (wsse:FailedAuthentication); fresh tokens pass on both; the keys hold no
  * token bytes and expire with the window; with Redis killed both keep answering, each still
  * refuses the replays it has seen, and warns once; with Redis back the cache is shared again.
- * The WS-Security passwords (TEST_SECRETS) never reach a log, a key or a value. Skipped when
+ * The same across the workers of `serve --workers 2`. The WS-Security passwords (TEST_SECRETS) never reach a log, a key or a value. Skipped when
  * redis-server is not installed, unless CI is set.
  */
 import assert from 'node:assert/strict';
@@ -17,6 +17,7 @@ import { startInventoryBackend } from '../../fixtures/demo/inventory';
 import type { DemoBackend } from '../../fixtures/demo/backends';
 import { passwordDigest, PASSWORD_DIGEST, WSSE_NS, WSU_NS } from '../../src/soap/wssecurity';
 import { freePort, request, startBridge, tempDir, type Reply, type TestBridge } from '../support/bridge';
+import { spawnCli } from '../support/child';
 import { checkStock, inventoryBundle } from '../support/ratelimit';
 import { RedisServer, redisProbe, requireRedisServer, waitFor } from '../support/redis';
 import { TEST_SECRETS } from '../support/secrets';
@@ -149,6 +150,42 @@ describe('SOAP facade: soapAuth replay cache shared through Redis', function () 
     assert.equal(await send(a, 'inventory', e), '200');
     assert.equal(await send(b, 'inventory', e), '500 FailedAuthentication', 'shared again');
     for (const bridge of [a, b]) assert.equal(lines(bridge, /^soapAuth: redis answers again/).length, 1);
+  });
+
+  it('refuses replays across the workers of serve --workers 2', async () => {
+    const port = await freePort();
+    const cli = spawnCli(['serve', '--services', `${tmp.dir}/services`, '--port', String(port), '--host', '127.0.0.1', '--workers', '2', '--no-watch'], {
+      env: { ...env, RATE_LIMIT_STORE: 'redis', REDIS_URL: redis.url, RATE_LIMIT_PREFIX: 'wsscluster', SHUTDOWN_GRACE_MS: '2000', BREAKER_FAILURES: '0' },
+    });
+    let exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+    try {
+      const url = `http://127.0.0.1:${port}`;
+      await waitFor('two workers connected to Redis and serving', 20000, async () => {
+        if (cli.proc.exitCode !== null) throw new Error(`serve exited: ${cli.stderr.join('')}${cli.stdout.join('')}`);
+        const up = cli.stdout.join('').split('\n').filter((l) => l.includes('rate limits: redis reachable')).length;
+        return up === 2 && (await request(`${url}/readyz`, { timeoutMs: 1000 }).catch(() => ({ status: 0 }))).status === 200;
+      });
+      // Each envelope twice, on new connections, the pairs five at a time: the primary hands connections to the workers in turn.
+      const envelopes = Array.from({ length: 5 }, () => signed('alice', TEST_SECRETS.wsPassword));
+      const post = (e: { headers: Record<string, string>; body: string }): Promise<string> => request(`${url}/soap/inventory`, { method: 'POST', headers: e.headers, body: e.body }).then(outcome);
+      const answers = await Promise.all(envelopes.map(async (e) => [await post(e), await post(e)].join(' / ')));
+      assert.deepEqual(answers, envelopes.map(() => '200 / 500 FailedAuthentication'));
+      await waitFor('ten access lines', 10000, () => cli.stdout.join('').split('\n').filter((l) => l.includes('"message":"access"') && l.includes('/soap/inventory')).length === 10);
+      const workers = new Set(
+        cli.stdout
+          .join('')
+          .split('\n')
+          .filter((l) => l.includes('"message":"access"') && l.includes('/soap/inventory'))
+          .map((l) => (JSON.parse(l) as { worker?: unknown }).worker),
+      );
+      console.log(`      (the ten calls were served by ${workers.size} worker(s))`);
+      assert.equal((await probe.keys('wsscluster:wss-nonce:*')).length, 5);
+    } finally {
+      cli.proc.kill('SIGTERM');
+      exited = await Promise.race([cli.exit, new Promise<undefined>((r) => setTimeout(() => r(undefined), 15000))]);
+      if (!exited) cli.proc.kill('SIGKILL');
+    }
+    assert.deepEqual(exited, { code: 0, signal: null });
   });
 
   it('never logs the WS-Security passwords or digests', () => {
