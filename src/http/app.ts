@@ -11,6 +11,7 @@ import { adminGuard, adminRoutes } from '../admin/routes';
 import type { ReloadAnswer } from '../admin/reload';
 import type { Authenticator } from '../auth';
 import { NonceCache } from '../auth/wss/nonce-cache';
+import { sharedNoncesFor } from '../auth/wss/nonce-store';
 import type { Bundle } from '../compile';
 import { xmlLimitsOf, type Config } from '../config';
 import { BridgeError, toProblem } from '../errors/catalogue';
@@ -247,7 +248,7 @@ async function handleSoap(deps: AppDeps, req: IncomingMessage, res: ServerRespon
   const rec = deps.exchanges?.recording && serviceExists(deps, service) ? (f.exchange = new Recorder('soap', `POST ${f.path}`, f.requestId)) : undefined;
   const dry = dryRunRequested(req.headers, query ? new URLSearchParams(query) : undefined);
   if (dry) f.dryRun = true;
-  const ctx: SoapCallContext = { ...backendContext(deps, f.requestId, rec, dry), xmlLimits: xmlLimitsFor(deps.config), jsonMaxDepth: deps.config.jsonMaxDepth, version: versionOfContentType(req.headers['content-type']), nonces: noncesFor(deps.config), onAuthenticated: (principal) => (f.principal = principal) };
+  const ctx: SoapCallContext = { ...backendContext(deps, f.requestId, rec, dry), xmlLimits: xmlLimitsFor(deps.config), jsonMaxDepth: deps.config.jsonMaxDepth, version: versionOfContentType(req.headers['content-type']), nonces: noncesFor(deps.config), sharedNonces: sharedNoncesFor(deps.rateLimits, deps.logger), onAuthenticated: (principal) => (f.principal = principal) };
   ctx.admit = (op) => rateLimit(deps, req, res, f, op);
   let reply: { status: number; contentType: string; body: string };
   let release: (() => void) | undefined;
@@ -470,7 +471,7 @@ export function createApp(deps: AppDeps): express.Express {
       exchanges: deps.exchanges ?? new ExchangeStore({ perOperation: 0, maxBytes: 0, maxBodyBytes: deps.config.exchangeMaxBodyBytes }),
       guard: adminGuard(deps, 'console'),
       callContext: (requestId, rec, dryRun) => ({ ...backendContext(deps, requestId, rec, dryRun), xmlLimits: xmlLimitsFor(deps.config) }),
-      soapContext: (requestId, rec, dryRun) => ({ ...backendContext(deps, requestId, rec, dryRun), xmlLimits: xmlLimitsFor(deps.config), jsonMaxDepth: deps.config.jsonMaxDepth, nonces: noncesFor(deps.config) }),
+      soapContext: (requestId, rec, dryRun) => ({ ...backendContext(deps, requestId, rec, dryRun), xmlLimits: xmlLimitsFor(deps.config), jsonMaxDepth: deps.config.jsonMaxDepth, nonces: noncesFor(deps.config), sharedNonces: sharedNoncesFor(deps.rateLimits, deps.logger) }),
       admit: (req, res, op, service) => rateLimit(deps, req, res, { ...factsOf(req), service }, op),
       runRoute,
       principal: (req, p) => (factsOf(req).principal = p),

@@ -4,8 +4,9 @@
  * answer -> encode the response envelope. Every failure leaves as a BridgeError; the HTTP layer
  * writes it as a SOAP Fault in the caller's version.
  */
-import { isOurSecurityHeader } from '../auth/wss/verify';
 import { defaultNonceCache, type NonceCache } from '../auth/wss/nonce-cache';
+import { rememberNonce, type SharedNonces } from '../auth/wss/nonce-store';
+import { isOurSecurityHeader, refuseReplay, type Authenticated } from '../auth/wss/verify';
 import type { Bundle, CompiledOperation } from '../compile';
 import type { Violation } from '../compile/codec';
 import { BridgeError } from '../errors/catalogue';
@@ -42,6 +43,8 @@ export interface SoapCallContext extends BackendContext {
   admit?: (op: CompiledOperation) => Promise<void>;
   /** The replay cache of inbound UsernameTokens (`soapAuth`); default: one per process. */
   nonces?: NonceCache;
+  /** The replay cache shared through Redis (RATE_LIMIT_STORE=redis), consulted after `nonces`. */
+  sharedNonces?: SharedNonces;
   /** Set when the caller proved who it is (the user name of its UsernameToken). */
   principal?: string;
   /** Called as soon as the caller is authenticated, before its input is read (access line, per-client limits). */
@@ -244,6 +247,28 @@ async function callJsonService(op: CompiledOperation, input: unknown, ctx: SoapC
  * is a BridgeError; `ctx.version` and `ctx.operation` are set as soon as they are known.
  */
 export function readSoapRequest(bundle: Bundle, req: SoapRequest, ctx: Pick<SoapCallContext, 'version' | 'operation' | 'xmlLimits' | 'nonces' | 'principal' | 'onAuthenticated' | 'beforeAuth'>): { op: CompiledOperation; version: SoapVersion; input: unknown } {
+  const opened = openAuthenticated(bundle, req, ctx);
+  if (opened.token) {
+    const nonces = ctx.nonces ?? defaultNonceCache();
+    const n = opened.token.nonce;
+    const now = Date.now();
+    if (n) refuseReplay(opened.token, nonces.remember(n.key, n.until, now), nonces, now);
+  }
+  return readAuthenticated(opened, ctx);
+}
+
+/** The request up to its caller's authentication (`soapAuth`), its nonce not yet remembered. */
+interface OpenedRequest {
+  s: XmlStream;
+  version: SoapVersion;
+  header?: XElem;
+  src: string;
+  op: CompiledOperation;
+  token?: Authenticated;
+}
+
+/** The first part of readSoapRequest: the envelope opened, the operation found, the caller's token checked (all but its nonce). */
+function openAuthenticated(bundle: Bundle, req: SoapRequest, ctx: Pick<SoapCallContext, 'version' | 'operation' | 'xmlLimits' | 'beforeAuth'>): OpenedRequest {
   const { s, version, header, src } = openRequest(bundle, req, ctx);
   let op: CompiledOperation;
   try {
@@ -257,13 +282,19 @@ export function readSoapRequest(bundle: Bundle, req: SoapRequest, ctx: Pick<Soap
   }
   ctx.operation = op.name;
   // `soapAuth`: the caller is authenticated before anything about its input is checked or said.
-  const auth = op.policy.soapAuth;
-  if (auth) {
-    ctx.beforeAuth?.();
-    ctx.principal = auth.verify(header, version, ctx.nonces ?? defaultNonceCache()).principal;
+  if (op.policy.soapAuth) ctx.beforeAuth?.();
+  const token = op.policy.soapAuth?.authenticate(header, version);
+  return { s, version, header, src, op, token };
+}
+
+/** The rest of readSoapRequest, once the token's nonce is remembered: the caller named, the headers checked, the input read. */
+function readAuthenticated(opened: OpenedRequest, ctx: Pick<SoapCallContext, 'principal' | 'onAuthenticated'>): { op: CompiledOperation; version: SoapVersion; input: unknown } {
+  const { s, version, header, src, op, token } = opened;
+  if (token) {
+    ctx.principal = token.principal;
     ctx.onAuthenticated?.(ctx.principal);
   }
-  checkHeaders(header, version, auth !== undefined);
+  checkHeaders(header, version, token !== undefined);
   let decoded: { value: unknown; errors: Violation[] };
   try {
     decoded = op.decodeRequest(s);
@@ -280,7 +311,10 @@ export function readSoapRequest(bundle: Bundle, req: SoapRequest, ctx: Pick<Soap
 
 /** The whole direction: a SOAP request in, the SOAP response (or a one-way acknowledgement) out. */
 export async function soapToRest(bundle: Bundle, req: SoapRequest, ctx: SoapCallContext): Promise<SoapReply> {
-  const { op, version, input } = readSoapRequest(bundle, req, ctx);
+  const opened = openAuthenticated(bundle, req, ctx);
+  // The nonce of a verified token: in this process's cache, and in Redis when it is shared.
+  if (opened.token) await rememberNonce(opened.token, ctx.nonces ?? defaultNonceCache(), ctx.sharedNonces);
+  const { op, version, input } = readAuthenticated(opened, ctx);
   await ctx.admit?.(op);
   if (ctx.dryRun) {
     const plan = planJsonCall(op, input, ctx.requestId);

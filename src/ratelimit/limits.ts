@@ -103,6 +103,25 @@ export class RateLimits {
     return this.store;
   }
 
+  /** RATE_LIMIT_PREFIX: other users of the Redis connection put their keys under it too. */
+  get keyPrefix(): string {
+    return this.prefix;
+  }
+
+  /**
+   * The Redis connection (RATE_LIMIT_STORE=redis), shared with soapAuth's replay cache
+   * (auth/wss/nonce-store.ts): the same no-offline-queue and command-timeout settings, the same
+   * lifecycle. Undefined with the memory store and once closed.
+   */
+  get sharedRedis(): Redis | undefined {
+    return this.closed ? undefined : this.redis;
+  }
+
+  /** A command of another user of the connection timed out: handled as the limiter's own (warn once, reconnect). */
+  redisStalled(): void {
+    this.insuranceUsed();
+  }
+
   private async connect(url: string): Promise<void> {
     const shown = (this.shown = displayRedisUrl(url));
     const redis = new Redis(url, {

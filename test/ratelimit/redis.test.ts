@@ -6,7 +6,6 @@
  * the connection closed on shutdown. Skipped when redis-server is not installed, unless CI is set.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { Redis } from 'ioredis';
@@ -15,76 +14,12 @@ import { startCalculatorBackend, type DemoBackend } from '../../fixtures/demo/ba
 import { freePort, request, startBridge, tempDir, type TestBridge } from '../support/bridge';
 import { spawnCli } from '../support/child';
 import { calculatorBundle, requestFrom } from '../support/ratelimit';
-import { noteOutput, TEST_SECRETS } from '../support/secrets';
+import { REDIS_PASSWORD, RedisServer, requireRedisServer, waitFor } from '../support/redis';
+import { TEST_SECRETS } from '../support/secrets';
 
-const REDIS_SERVER = '/usr/bin/redis-server';
-const PASSWORD = TEST_SECRETS.redisPassword;
+const PASSWORD = REDIS_PASSWORD;
 /** The warning of an outage: the connection lost (or, if a command failed first, Redis not answering). */
 const OUTAGE = /^rate limits: redis (unreachable|not answering)/;
-
-/** Polls `check` every 50 ms until it holds, for at most `ms`. */
-async function waitFor(what: string, ms: number, check: () => boolean | Promise<boolean>): Promise<void> {
-  const end = Date.now() + ms;
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-/** A redis-server child on 127.0.0.1:port, its configuration (password included) given on stdin, not in argv. */
-class RedisServer {
-  private child: ChildProcess | undefined;
-  constructor(
-    readonly port: number,
-    private readonly dir: string,
-  ) {}
-
-  async start(): Promise<void> {
-    const child = spawn(REDIS_SERVER, ['-'], { stdio: ['pipe', 'pipe', 'pipe'] });
-    this.child = child;
-    child.stdout!.on('data', (c: Buffer) => noteOutput('redis-server', c.toString('utf8')));
-    child.stderr!.on('data', (c: Buffer) => noteOutput('redis-server', c.toString('utf8')));
-    child.stdin!.end([`port ${this.port}`, 'bind 127.0.0.1', `dir ${this.dir}`, 'save ""', 'appendonly no', `requirepass ${PASSWORD}`, 'loglevel warning', ''].join('\n'));
-    const client = new Redis({ host: '127.0.0.1', port: this.port, password: PASSWORD, lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
-    client.on('error', () => undefined);
-    try {
-      await waitFor('redis-server to answer PING', 10000, async () => {
-        if (child.exitCode !== null) throw new Error(`redis-server exited with ${child.exitCode}`);
-        try {
-          if (client.status !== 'ready') {
-            client.disconnect();
-            await client.connect();
-          }
-          return (await client.ping()) === 'PONG';
-        } catch {
-          return false;
-        }
-      });
-    } finally {
-      client.disconnect();
-    }
-  }
-
-  /** SIGSTOP / SIGCONT: a Redis that hangs (connections stay open, nothing is answered). */
-  pause(): void {
-    this.child?.kill('SIGSTOP');
-  }
-
-  resume(): void {
-    this.child?.kill('SIGCONT');
-  }
-
-  /** SIGKILL (no goodbye to the clients), waiting (bounded) for the exit. */
-  async kill(): Promise<void> {
-    const child = this.child;
-    this.child = undefined;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise<void>((r) => child.once('exit', () => r()));
-    child.kill('SIGKILL');
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
-  }
-}
 
 describe('rate limits (redis store)', function () {
   this.timeout(60000);
@@ -101,11 +36,7 @@ describe('rate limits (redis store)', function () {
   const lines = (bridge: TestBridge, message: RegExp): Record<string, unknown>[] => bridge.log.lines.filter((l) => typeof l.message === 'string' && message.test(l.message));
 
   before(async function () {
-    if (!fs.existsSync(REDIS_SERVER)) {
-      if (process.env.CI) throw new Error(`${REDIS_SERVER} is missing (CI is set: .ci/run installs redis-server)`);
-      console.log(`      (skipped: ${REDIS_SERVER} is not installed; apt-get install redis-server to run these tests)`);
-      this.skip();
-    }
+    requireRedisServer(this);
     calc = await startCalculatorBackend(0);
     tmp = tempDir('ratelimit-redis');
     fs.mkdirSync(`${tmp.dir}/redis`);

@@ -15,7 +15,7 @@ import type { SoapVersion } from '../../model/operation';
 import { SOAP11_ENV, SOAP12_ENV } from '../../soap/envelope';
 import { BASE64_ENCODING, PASSWORD_DIGEST, PASSWORD_TEXT, passwordDigest, WSSE_NS, WSU_NS } from '../../soap/wssecurity';
 import { attrOf, type XElem } from '../../xml/reader';
-import type { NonceCache } from './nonce-cache';
+import type { NonceCache, Remembered } from './nonce-cache';
 
 export type PasswordType = 'digest' | 'text';
 
@@ -130,6 +130,19 @@ export interface Verified {
   principal: string;
 }
 
+/** A UsernameToken whose password is right and whose Created is in the window; its nonce is not remembered yet. */
+export interface Authenticated extends Verified {
+  nonce?: {
+    /** The replay cache's key: user name and nonce. */
+    key: string;
+    username: string;
+    /** The nonce's bytes (never logged). */
+    value: Buffer;
+    /** Until when (epoch ms) the nonce must be refused: Created (or now) plus maxAgeSec. */
+    until: number;
+  };
+}
+
 /** The inbound UsernameToken check of one `soapAuth` setting (shared by the operations it covers). */
 export class UsernameTokenVerifier {
   private readonly users = new Map<string, { password: string }>();
@@ -156,6 +169,17 @@ export class UsernameTokenVerifier {
    * (RATE_LIMITED when the replay cache is full). `now` is a parameter for tests.
    */
   verify(header: XElem | undefined, version: SoapVersion, nonces: NonceCache, now: number = Date.now()): Verified {
+    const token = this.authenticate(header, version, now);
+    if (token.nonce) refuseReplay(token, nonces.remember(token.nonce.key, token.nonce.until, now), nonces, now);
+    return { principal: token.principal };
+  }
+
+  /**
+   * Everything `verify` checks but the nonce: the caller's password and the replay window. Returns
+   * the principal and the nonce still to remember (in the replay cache, or in the shared one of
+   * nonce-store.ts); throws an UNAUTHORIZED BridgeError.
+   */
+  authenticate(header: XElem | undefined, version: SoapVersion, now: number = Date.now()): Authenticated {
     const blocks = (header?.children ?? []).filter((b) => isOurSecurityHeader(b, version));
     if (blocks.length === 0) throw refuse('InvalidSecurity', 'no wsse:Security header block', 'this service requires a wsse:Security header with a UsernameToken');
     if (blocks.length > 1) throw refuse('InvalidSecurity', 'several wsse:Security header blocks for the bridge', 'several wsse:Security header blocks are addressed to this service');
@@ -237,18 +261,23 @@ export class UsernameTokenVerifier {
       if (created > now + this.clockSkewMs) throw refuse('MessageExpired', `Created is ${Math.round((created - now) / 1000)} s in the future`, 'wsu:Created lies in the future', username);
       if (created < now - this.maxAgeMs) throw refuse('MessageExpired', `Created is ${Math.round((now - created) / 1000)} s old`, `wsu:Created is older than ${this.maxAgeMs / 1000} s`, username);
     }
-    if (nonce) {
-      const until = (created ?? now) + this.maxAgeMs;
-      const r = nonces.remember(`${username}\n${nonce.toString('base64')}`, until, now);
-      if (r === 'seen') throw refuse('FailedAuthentication', 'nonce already used (replay)', undefined, username);
-      if (r === 'full') {
-        const retry = nonces.retryAfterSec(now);
-        throw new BridgeError('RATE_LIMITED', `too many authenticated requests in the replay window; try again in ${retry} s`, {
-          headers: { 'retry-after': String(retry) },
-          authFailure: { fault: 'ReplayCacheFull', reason: `the replay cache is full (${nonces.capacity} nonces in their window)`, username: username.slice(0, 128) },
-        });
-      }
-    }
-    return { principal: username };
+    if (!nonce) return { principal: username };
+    return { principal: username, nonce: { key: `${username}\n${nonce.toString('base64')}`, username, value: nonce, until: (created ?? now) + this.maxAgeMs } };
+  }
+}
+
+/**
+ * Throws for a nonce the replay cache has `seen` (FailedAuthentication) or has no room for
+ * (RATE_LIMITED, with Retry-After); returns for a 'fresh' one.
+ */
+export function refuseReplay(token: Authenticated, r: Remembered, cache: NonceCache, now: number): void {
+  const username = token.principal;
+  if (r === 'seen') throw refuse('FailedAuthentication', 'nonce already used (replay)', undefined, username);
+  if (r === 'full') {
+    const retry = cache.retryAfterSec(now);
+    throw new BridgeError('RATE_LIMITED', `too many authenticated requests in the replay window; try again in ${retry} s`, {
+      headers: { 'retry-after': String(retry) },
+      authFailure: { fault: 'ReplayCacheFull', reason: `the replay cache is full (${cache.capacity} nonces in their window)`, username: username.slice(0, 128) },
+    });
   }
 }
