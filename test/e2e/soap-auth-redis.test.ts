@@ -117,9 +117,11 @@ describe('SOAP facade: soapAuth replay cache shared through Redis', function () 
     assert.ok(pttl > 0 && pttl <= 200_000, `PTTL ${pttl}`);
     const all = await probe.keys(`${PREFIX}:*`);
     for (const k of all) {
-      assert.match(k, /^wsstest:wss-nonce:[0-9a-f]{64}$/);
+      // Nonce keys, and the failed-authentication counts of addresses (authFailures, on by default with soapAuth).
+      assert.match(k, /^wsstest:(wss-nonce:[0-9a-f]{64}|[a-z]+:!authfail:127\.0\.0\.1)$/);
       const v = await probe.get(k);
-      assert.equal(v, '1');
+      if (k.includes(':wss-nonce:')) assert.equal(v, '1');
+      else assert.match(String(v), /^\d+$/);
       for (const s of [TEST_SECRETS.wsPassword, TEST_SECRETS.bodyPassword, 'alice', old.nonce.toString('base64'), old.digest]) assert.ok(!k.includes(s), `${s} in a key`);
     }
     // The 2 s window of `short`: its key is gone within a bounded wait, the bundle's replay is then too old anyway.
