@@ -194,8 +194,10 @@ describe('fuzz: random and mutated input never gives a 500 or a crash', function
       ),
     );
     const soapSeen = new Set<number>();
+    // Zero to three mutations: some envelopes go out as encoded, so every run reaches the
+    // JSON service and answers (with one or more mutations alone, a run of 100 could see none).
     await check(
-      fc.asyncProperty(valid, fc.array(mutation, { minLength: 1, maxLength: 3 }), fc.boolean(), async ({ op, xml }, muts, rightType) => {
+      fc.asyncProperty(valid, fc.array(mutation, { minLength: 0, maxLength: 3 }), fc.boolean(), async ({ op, xml }, muts, rightType) => {
         const body = muts.reduce((s, m) => m(s), xml);
         const v12 = rightType ? op.soapVersion === '1.2' : op.soapVersion !== '1.2';
         const headers: Record<string, string> = v12 ? { 'content-type': `application/soap+xml; charset=utf-8; action="${op.soapAction}"` } : { 'content-type': 'text/xml; charset=utf-8', soapaction: `"${op.soapAction}"` };
