@@ -121,12 +121,14 @@ export class Authenticator {
     // The body is never read for a refused caller: close the connection rather than take in an upload nobody wants.
     const close: Record<string, string> = (headers['content-length'] !== undefined && headers['content-length'] !== '0') || headers['transfer-encoding'] !== undefined ? { connection: 'close' } : {};
     const scope = failures.find((f) => f.error === 'insufficient_scope');
-    if (scope) {
+    // 403 only when the scope is all that is wrong: a wrong API key given next to a scope-less
+    // token is a failed authentication (401, counted by authFailures), not a free guess.
+    if (scope && failures.length === 1) {
       throw new BridgeError('FORBIDDEN', scope.detail, { headers: { 'www-authenticate': `Bearer realm="${this.realm}", error="insufficient_scope", error_description="${scope.description}", scope="${this.jwt!.scopes.join(' ')}"`, ...close } });
     }
     const challenges: string[] = [];
     if (this.jwt) {
-      const f = failures.find((x) => x.method === 'jwt');
+      const f = failures.find((x) => x.method === 'jwt' && x.error === 'invalid_token');
       challenges.push(`Bearer realm="${this.realm}"${f?.error ? `, error="${f.error}", error_description="${f.description}"` : ''}`);
     }
     if (this.apiKeys) challenges.push(`ApiKey realm="${this.realm}", header="${this.apiKeys.header}"`);

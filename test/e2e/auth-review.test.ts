@@ -1,0 +1,79 @@
+/**
+ * Defects found in the review of REST facade authentication (src/auth), each with the test that
+ * showed it: a real bridge on loopback in front of the demo's node-soap calculator, clients told
+ * apart by the loopback address their socket is bound to. Credentials are TEST_SECRETS values
+ * (or hold one), so the suite's secrets guard checks none of them reaches a log.
+ */
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { after, before, describe, it } from 'mocha';
+import { startCalculatorBackend, type DemoBackend } from '../../fixtures/demo/backends';
+import { startBridge, tempDir, type Reply, type TestBridge } from '../support/bridge';
+import { calculatorBundle, requestFrom } from '../support/ratelimit';
+import { noteOutput, TEST_SECRETS } from '../support/secrets';
+
+type Jose = typeof import('jose', { with: { 'resolution-mode': 'import' } });
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const jose = require('jose') as Jose;
+
+function jwt(secret: string, claims: Record<string, unknown> = {}): Promise<string> {
+  return new jose.SignJWT({ sub: 'ada', ...claims }).setProtectedHeader({ alg: 'HS256' }).setIssuedAt().setExpirationTime('5m').sign(new TextEncoder().encode(secret));
+}
+
+const sha = (bytes: string | Buffer): string => createHash('sha256').update(bytes).digest('hex');
+
+/** An API key with a non-ASCII character (it holds a TEST_SECRETS value, so a leak is caught). */
+const UNICODE_KEY = `${TEST_SECRETS.apiKey}-schlüssel-ключ`;
+
+describe('REST facade authentication: review fixes', function () {
+  this.timeout(60000);
+  let calc: DemoBackend;
+  let bridge: TestBridge;
+  let tmp: ReturnType<typeof tempDir>;
+
+  before(async () => {
+    calc = await startCalculatorBackend(0);
+    tmp = tempDir('auth-review');
+    // Both methods; the JWT needs a scope.
+    calculatorBundle(
+      tmp.dir,
+      'both',
+      `${calc.url}/calculator`,
+      `auth:\n  apiKeys:\n    keys:\n      - {id: partner-a, sha256: "${sha(TEST_SECRETS.apiKey)}"}\n  jwt:\n    secret: "\${AR_JWT_SECRET}"\n    scopes: [calc:add]\nauthFailures: {attempts: 3, windowMs: 60000}\n`,
+    );
+    // A key as `soap-bridge hash-key` hashes it: the SHA-256 of its UTF-8 bytes.
+    calculatorBundle(tmp.dir, 'utf8key', `${calc.url}/calculator`, `auth:\n  apiKeys:\n    keys:\n      - {id: partner-u, sha256: "${sha(Buffer.from(UNICODE_KEY, 'utf8'))}"}\n`);
+    bridge = await startBridge(tmp.dir, { AR_JWT_SECRET: TEST_SECRETS.jwtSecret });
+  });
+
+  after(async () => {
+    await bridge?.close();
+    await calc?.close();
+    tmp?.remove();
+  });
+
+  function add(from: string, service: string, headers: Record<string, string>): Promise<Reply> {
+    return requestFrom(from, `${bridge.url}/api/${service}/Add`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: '{"intA":1,"intB":2}' }).then((r) => {
+      noteOutput(`auth-review reply ${service}`, `${JSON.stringify(r.headers)} ${r.text}`);
+      return r;
+    });
+  }
+
+  it('a wrong API key next to a valid token that lacks a scope is a failed authentication (401, counted), not a free 403', async () => {
+    const unscoped = await jwt(TEST_SECRETS.jwtSecret);
+    const guess = (key: string): Promise<Reply> => add('127.0.0.21', 'both', { authorization: `Bearer ${unscoped}`, 'x-api-key': key });
+    const first = await guess(TEST_SECRETS.bearer);
+    assert.equal(first.status, 401, first.text);
+    assert.match(first.json.detail, /API key in X-API-Key is not valid/);
+    assert.equal((await guess(TEST_SECRETS.bodyPassword)).status, 401);
+    assert.equal((await guess(TEST_SECRETS.restToken)).status, 401);
+    // The guesses were counted: the address is blocked, even for the right key.
+    assert.equal((await guess(TEST_SECRETS.apiKey)).status, 429);
+    // The token alone, from another address, is still the 403 it was.
+    const alone = await add('127.0.0.22', 'both', { authorization: `Bearer ${unscoped}` });
+    assert.equal(alone.status, 403, alone.text);
+    assert.match(alone.headers['www-authenticate'] ?? '', /error="insufficient_scope"/);
+    // And the right key with that token passes.
+    assert.equal((await add('127.0.0.22', 'both', { authorization: `Bearer ${unscoped}`, 'x-api-key': TEST_SECRETS.apiKey })).status, 200);
+  });
+});
