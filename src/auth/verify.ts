@@ -145,7 +145,9 @@ export class Authenticator {
 
   /** The id of the key whose hash matches; every hash is compared, in constant time. */
   private matchKey(key: string, settings: ApiKeySettings): string | undefined {
-    const hash = createHash('sha256').update(key, 'utf8').digest();
+    // Node reads header values as latin1 (one character per byte): hashing them as latin1 gives
+    // the SHA-256 of the bytes sent, which for a UTF-8 key is what hash-key prints.
+    const hash = createHash('sha256').update(key, 'latin1').digest();
     let found: string | undefined;
     for (const k of settings.keys) if (timingSafeEqual(hash, k.hash) && found === undefined) found = k.id;
     return found;

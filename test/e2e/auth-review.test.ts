@@ -76,4 +76,13 @@ describe('REST facade authentication: review fixes', function () {
     // And the right key with that token passes.
     assert.equal((await add('127.0.0.22', 'both', { authorization: `Bearer ${unscoped}`, 'x-api-key': TEST_SECRETS.apiKey })).status, 200);
   });
+
+  it('an API key with non-ASCII characters, sent as UTF-8, matches the hash hash-key gives (SHA-256 of its UTF-8 bytes)', async () => {
+    // Node writes header strings as latin1: this string puts the key's UTF-8 bytes on the wire, as curl does.
+    const wire = Buffer.from(UNICODE_KEY, 'utf8').toString('latin1');
+    const r = await add('127.0.0.23', 'utf8key', { 'x-api-key': wire });
+    assert.equal(r.status, 200, r.text);
+    const wrong = await add('127.0.0.23', 'utf8key', { 'x-api-key': Buffer.from(`${UNICODE_KEY}x`, 'utf8').toString('latin1') });
+    assert.equal(wrong.status, 401, wrong.text);
+  });
 });
