@@ -29,6 +29,7 @@ describe('REST facade authentication: review fixes', function () {
   this.timeout(60000);
   let calc: DemoBackend;
   let bridge: TestBridge;
+  let proxied: TestBridge;
   let tmp: ReturnType<typeof tempDir>;
 
   before(async () => {
@@ -43,10 +44,13 @@ describe('REST facade authentication: review fixes', function () {
     );
     // A key as `soap-bridge hash-key` hashes it: the SHA-256 of its UTF-8 bytes.
     calculatorBundle(tmp.dir, 'utf8key', `${calc.url}/calculator`, `auth:\n  apiKeys:\n    keys:\n      - {id: partner-u, sha256: "${sha(Buffer.from(UNICODE_KEY, 'utf8'))}"}\n`);
+    calculatorBundle(tmp.dir, 'keyed', `${calc.url}/calculator`, `auth:\n  apiKeys:\n    keys:\n      - {id: partner-a, sha256: "${sha(TEST_SECRETS.apiKey)}"}\nauthFailures: {attempts: 3, windowMs: 60000}\n`);
     bridge = await startBridge(tmp.dir, { AR_JWT_SECRET: TEST_SECRETS.jwtSecret });
+    proxied = await startBridge(tmp.dir, { AR_JWT_SECRET: TEST_SECRETS.jwtSecret }, { trustProxy: 'true', adminAllow: '198.51.100.0/24,2001:db8:5::/48' });
   });
 
   after(async () => {
+    await proxied?.close();
     await bridge?.close();
     await calc?.close();
     tmp?.remove();
@@ -84,5 +88,24 @@ describe('REST facade authentication: review fixes', function () {
     assert.equal(r.status, 200, r.text);
     const wrong = await add('127.0.0.23', 'utf8key', { 'x-api-key': Buffer.from(`${UNICODE_KEY}x`, 'utf8').toString('latin1') });
     assert.equal(wrong.status, 401, wrong.text);
+  });
+
+  it('with TRUST_PROXY, an X-Forwarded-For entry with a port (ip:port, [ipv6]:port, as some proxies write it) is the address without it', async () => {
+    const via = (xff: string, key: string): Promise<Reply> =>
+      requestFrom('127.0.0.1', `${proxied.url}/api/keyed/Add`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': key, 'x-forwarded-for': xff }, body: '{"intA":1,"intB":2}' });
+    // A new source port per connection must not make a new address: three guesses block it.
+    for (const port of [40001, 40002, 40003]) assert.equal((await via(`198.51.100.9:${port}`, TEST_SECRETS.bearer)).status, 401);
+    assert.equal((await via('198.51.100.9:40004', TEST_SECRETS.apiKey)).status, 429);
+    assert.equal((await via('198.51.100.9', TEST_SECRETS.apiKey)).status, 429);
+    for (const port of [1, 2, 3]) assert.equal((await via(`[2001:db8:5::7]:${port}`, TEST_SECRETS.bearer)).status, 401);
+    assert.equal((await via('2001:db8:5::7', TEST_SECRETS.apiKey)).status, 429);
+    assert.equal((await via('198.51.100.10:5', TEST_SECRETS.apiKey)).status, 200);
+    // The admin allow-list sees the same address.
+    for (const xff of ['198.51.100.9:40005', '[2001:db8:5::7]:443', '[2001:db8:5::8]']) {
+      const r = await requestFrom('127.0.0.1', `${proxied.url}/metrics`, { headers: { 'x-forwarded-for': xff } });
+      assert.equal(r.status, 200, `${xff}: ${r.text}`);
+    }
+    const outside = await requestFrom('127.0.0.1', `${proxied.url}/metrics`, { headers: { 'x-forwarded-for': '203.0.113.9:443' } });
+    assert.equal(outside.status, 403, outside.text);
   });
 });
