@@ -206,8 +206,13 @@ export class Authenticator {
         if (err.claim === 'exp') return bad('The token has no expiry', 'the token has no exp claim (tokens must expire)');
         return bad('A token claim is not valid', `the token's ${err.claim ?? 'claims'} claim is not valid`);
       }
+      case 'ERR_JOSE_NOT_SUPPORTED': {
+        // jose also says this of a `crit` parameter it does not know: not an algorithm problem.
+        const crit = /^Extension Header Parameter "(.*)" is not recognized$/.exec(err.message ?? '');
+        if (crit) return bad('The token has a critical header parameter that is not understood', `the token's critical header parameter ${show(crit[1])} (crit) is not understood`);
+        return bad('The token algorithm is not accepted', `the token's signing algorithm is not accepted (accepted: ${s.algorithms.join(', ')}; "none" never)`);
+      }
       case 'ERR_JOSE_ALG_NOT_ALLOWED':
-      case 'ERR_JOSE_NOT_SUPPORTED':
         return bad('The token algorithm is not accepted', `the token's signing algorithm is not accepted (accepted: ${s.algorithms.join(', ')}; "none" never)`);
       case 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED':
         return bad('The token signature is not valid', 'the token signature is not valid');

@@ -5,7 +5,7 @@
  * (or hold one), so the suite's secrets guard checks none of them reaches a log.
  */
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import { after, before, describe, it } from 'mocha';
 import { startCalculatorBackend, type DemoBackend } from '../../fixtures/demo/backends';
 import { startBridge, tempDir, type Reply, type TestBridge } from '../support/bridge';
@@ -107,5 +107,16 @@ describe('REST facade authentication: review fixes', function () {
     }
     const outside = await requestFrom('127.0.0.1', `${proxied.url}/metrics`, { headers: { 'x-forwarded-for': '203.0.113.9:443' } });
     assert.equal(outside.status, 403, outside.text);
+  });
+
+  it('a token with a critical header parameter the bridge does not know (crit) is refused as such, not as a wrong algorithm', async () => {
+    const b64 = (o: unknown): string => Buffer.from(JSON.stringify(o)).toString('base64url');
+    const signed = `${b64({ alg: 'HS256', crit: ['x-policy'], 'x-policy': 'strict' })}.${b64({ sub: 'ada', scope: 'calc:add', exp: Math.floor(Date.now() / 1000) + 300 })}`;
+    const token = `${signed}.${createHmac('sha256', TEST_SECRETS.jwtSecret).update(signed).digest('base64url')}`;
+    const r = await add('127.0.0.24', 'both', { authorization: `Bearer ${token}` });
+    assert.equal(r.status, 401, r.text);
+    assert.match(r.json.detail, /critical header parameter "x-policy"/);
+    assert.doesNotMatch(r.json.detail, /algorithm/);
+    assert.match(r.headers['www-authenticate'] ?? '', /error="invalid_token", error_description="The token has a critical header parameter that is not understood"/);
   });
 });
