@@ -78,6 +78,14 @@ function scopesOf(payload: JWTPayload): Set<string> {
   return out;
 }
 
+/** What a caller without credentials is told to send (the 401's detail, and its OpenAPI example). */
+export function wantedCredentials(d: AuthDescription): string {
+  const ways: string[] = [];
+  if (d.bearer) ways.push('a bearer token in Authorization');
+  if (d.apiKeyHeader) ways.push(`an API key in ${d.apiKeyHeader}`);
+  return `send ${ways.join(' or ')}`;
+}
+
 export class Authenticator {
   private readonly jwksGetKey?: ReturnType<Jose['createLocalJWKSet']>;
   readonly description: AuthDescription;
@@ -137,10 +145,7 @@ export class Authenticator {
   }
 
   private wanted(): string {
-    const ways: string[] = [];
-    if (this.jwt) ways.push('a bearer token in Authorization');
-    if (this.apiKeys) ways.push(`an API key in ${this.apiKeys.header}`);
-    return `send ${ways.join(' or ')}`;
+    return wantedCredentials(this.description);
   }
 
   /** The id of the key whose hash matches; every hash is compared, in constant time. */

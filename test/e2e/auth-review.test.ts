@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { createHash, createHmac } from 'node:crypto';
 import { after, before, describe, it } from 'mocha';
 import { startCalculatorBackend, type DemoBackend } from '../../fixtures/demo/backends';
-import { startBridge, tempDir, type Reply, type TestBridge } from '../support/bridge';
+import { request, startBridge, tempDir, type Reply, type TestBridge } from '../support/bridge';
 import { calculatorBundle, requestFrom } from '../support/ratelimit';
 import { noteOutput, TEST_SECRETS } from '../support/secrets';
 
@@ -44,6 +44,7 @@ describe('REST facade authentication: review fixes', function () {
     );
     // A key as `soap-bridge hash-key` hashes it: the SHA-256 of its UTF-8 bytes.
     calculatorBundle(tmp.dir, 'utf8key', `${calc.url}/calculator`, `auth:\n  apiKeys:\n    keys:\n      - {id: partner-u, sha256: "${sha(Buffer.from(UNICODE_KEY, 'utf8'))}"}\n`);
+    calculatorBundle(tmp.dir, 'partner', `${calc.url}/calculator`, `auth:\n  apiKeys:\n    header: X-Partner-Key\n    keys:\n      - {id: partner-p, sha256: "${sha(TEST_SECRETS.apiKey)}"}\n`);
     calculatorBundle(tmp.dir, 'keyed', `${calc.url}/calculator`, `auth:\n  apiKeys:\n    keys:\n      - {id: partner-a, sha256: "${sha(TEST_SECRETS.apiKey)}"}\nauthFailures: {attempts: 3, windowMs: 60000}\n`);
     bridge = await startBridge(tmp.dir, { AR_JWT_SECRET: TEST_SECRETS.jwtSecret });
     proxied = await startBridge(tmp.dir, { AR_JWT_SECRET: TEST_SECRETS.jwtSecret }, { trustProxy: 'true', adminAllow: '198.51.100.0/24,2001:db8:5::/48' });
@@ -118,5 +119,14 @@ describe('REST facade authentication: review fixes', function () {
     assert.match(r.json.detail, /critical header parameter "x-policy"/);
     assert.doesNotMatch(r.json.detail, /algorithm/);
     assert.match(r.headers['www-authenticate'] ?? '', /error="invalid_token", error_description="The token has a critical header parameter that is not understood"/);
+  });
+
+  it('the OpenAPI document\'s 401 example names the header the service takes, as the 401 itself does', async () => {
+    const doc = (await request(`${bridge.url}/openapi.json`)).json;
+    const example = doc.paths['/api/partner/Add'].post.responses['401'].content['application/problem+json'].example;
+    const r = await add('127.0.0.25', 'partner', {});
+    assert.equal(r.status, 401, r.text);
+    assert.equal(r.json.detail, 'credentials are required: send an API key in X-Partner-Key');
+    assert.equal(example.detail, r.json.detail);
   });
 });
