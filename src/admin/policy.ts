@@ -91,7 +91,14 @@ function parseAllow(text: string): BlockList {
       continue;
     }
     const bits = entry.slice(slash + 1);
+    // ::ffff:a.b.c.d/N (96 <= N <= 128) is the IPv4 network a.b.c.d/(N - 96): callers are compared as plain IPv4.
+    const mapped = family === 4 && address !== entry.slice(0, slash);
     const max = family === 4 ? 32 : 128;
+    if (mapped) {
+      if (!/^\d{1,3}$/.test(bits) || Number(bits) < 96 || Number(bits) > 128) throw new AdminSettingError(`ADMIN_ALLOW: "${entry}" has a bad prefix length (96 to 128 for an IPv4-mapped IPv6 network)`);
+      list.addSubnet(address, Number(bits) - 96, type);
+      continue;
+    }
     if (!/^\d{1,3}$/.test(bits) || Number(bits) > max) throw new AdminSettingError(`ADMIN_ALLOW: "${entry}" has a bad prefix length (0 to ${max} for IPv${family})`);
     list.addSubnet(address, Number(bits), type);
   }
