@@ -56,6 +56,18 @@ function plainAddress(address: string): string {
   return m ? m[1] : address;
 }
 
+/**
+ * An X-Forwarded-For entry without the port some proxies add (`1.2.3.4:5678`, `[2001:db8::1]:443`,
+ * `[2001:db8::1]`): else every connection of one client, on a new source port, would count as a
+ * new address. Anything else is returned as it is.
+ */
+function withoutPort(entry: string): string {
+  const v4 = /^(\d{1,3}(?:\.\d{1,3}){3}):\d{1,5}$/.exec(entry);
+  if (v4) return v4[1];
+  const v6 = /^\[([0-9A-Fa-f:.]+)\](?::\d{1,5})?$/.exec(entry);
+  return v6 && isIP(v6[1]) === 6 ? v6[1] : entry;
+}
+
 function contains(list: BlockList, address: string | undefined): boolean {
   if (!address) return false;
   const a = plainAddress(address.trim());
@@ -79,7 +91,14 @@ function parseAllow(text: string): BlockList {
       continue;
     }
     const bits = entry.slice(slash + 1);
+    // ::ffff:a.b.c.d/N (96 <= N <= 128) is the IPv4 network a.b.c.d/(N - 96): callers are compared as plain IPv4.
+    const mapped = family === 4 && address !== entry.slice(0, slash);
     const max = family === 4 ? 32 : 128;
+    if (mapped) {
+      if (!/^\d{1,3}$/.test(bits) || Number(bits) < 96 || Number(bits) > 128) throw new AdminSettingError(`ADMIN_ALLOW: "${entry}" has a bad prefix length (96 to 128 for an IPv4-mapped IPv6 network)`);
+      list.addSubnet(address, Number(bits) - 96, type);
+      continue;
+    }
     if (!/^\d{1,3}$/.test(bits) || Number(bits) > max) throw new AdminSettingError(`ADMIN_ALLOW: "${entry}" has a bad prefix length (0 to ${max} for IPv${family})`);
     list.addSubnet(address, Number(bits), type);
   }
@@ -127,7 +146,7 @@ export function callerAddress(req: IncomingMessage, trustProxy: boolean): string
     const value = Array.isArray(h) ? h.join(',') : h;
     if (value !== undefined) {
       const last = value.split(',').map((s) => s.trim()).filter(Boolean).pop();
-      return last === undefined ? undefined : plainAddress(last);
+      return last === undefined ? undefined : plainAddress(withoutPort(last));
     }
   }
   const peer = req.socket.remoteAddress;

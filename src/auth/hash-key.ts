@@ -37,6 +37,12 @@ export async function hashKey(flags: { new?: boolean }, io: { stdin: NodeJS.Read
     io.stderr.write('soap-bridge hash-key: the input has several lines; give one key\n');
     return 1;
   }
+  // What a header cannot deliver as it is: the hash would never match (servers strip the spaces
+  // around a header value; control characters are refused).
+  if (/^[ \t]|[ \t]$/.test(key) || /[\x00-\x08\x0a-\x1f\x7f]/.test(key)) {
+    io.stderr.write('soap-bridge hash-key: the key starts or ends with a space or tab, or holds a control character, which an HTTP header cannot carry as it is; it would never match\n');
+    return 1;
+  }
   io.stdout.write(`${sha256Hex(key)}\n`);
   return 0;
 }

@@ -5,7 +5,7 @@
  */
 import { BridgeError, toProblem } from '../errors/catalogue';
 import { PROBLEM_REF, REQUEST_ID } from '../openapi/problem';
-import type { AuthDescription } from './verify';
+import { wantedCredentials, type AuthDescription } from './verify';
 
 export const BEARER_SCHEME = 'bearerJwt';
 
@@ -47,7 +47,7 @@ export function applyAuth(op: Record<string, unknown>, auth: AuthDescription | f
   responses['401'] = {
     description: 'No credentials, or credentials that are not valid (the detail says why: expired, wrong audience, unknown key…).',
     headers,
-    content: problem(new BridgeError('UNAUTHORIZED', 'credentials are required: send a bearer token in Authorization or an API key in X-API-Key')),
+    content: problem(new BridgeError('UNAUTHORIZED', `credentials are required: ${wantedCredentials(auth)}`)),
   };
   if (auth.scopes.length > 0) {
     responses['403'] = { description: `The token is valid but lacks a required scope (${auth.scopes.join(' ')}).`, headers, content: problem(new BridgeError('FORBIDDEN', `the token lacks the scope ${auth.scopes[0]} (required: ${auth.scopes.join(' ')})`)) };

@@ -78,6 +78,14 @@ function scopesOf(payload: JWTPayload): Set<string> {
   return out;
 }
 
+/** What a caller without credentials is told to send (the 401's detail, and its OpenAPI example). */
+export function wantedCredentials(d: AuthDescription): string {
+  const ways: string[] = [];
+  if (d.bearer) ways.push('a bearer token in Authorization');
+  if (d.apiKeyHeader) ways.push(`an API key in ${d.apiKeyHeader}`);
+  return `send ${ways.join(' or ')}`;
+}
+
 export class Authenticator {
   private readonly jwksGetKey?: ReturnType<Jose['createLocalJWKSet']>;
   readonly description: AuthDescription;
@@ -121,12 +129,14 @@ export class Authenticator {
     // The body is never read for a refused caller: close the connection rather than take in an upload nobody wants.
     const close: Record<string, string> = (headers['content-length'] !== undefined && headers['content-length'] !== '0') || headers['transfer-encoding'] !== undefined ? { connection: 'close' } : {};
     const scope = failures.find((f) => f.error === 'insufficient_scope');
-    if (scope) {
+    // 403 only when the scope is all that is wrong: a wrong API key given next to a scope-less
+    // token is a failed authentication (401, counted by authFailures), not a free guess.
+    if (scope && failures.length === 1) {
       throw new BridgeError('FORBIDDEN', scope.detail, { headers: { 'www-authenticate': `Bearer realm="${this.realm}", error="insufficient_scope", error_description="${scope.description}", scope="${this.jwt!.scopes.join(' ')}"`, ...close } });
     }
     const challenges: string[] = [];
     if (this.jwt) {
-      const f = failures.find((x) => x.method === 'jwt');
+      const f = failures.find((x) => x.method === 'jwt' && x.error === 'invalid_token');
       challenges.push(`Bearer realm="${this.realm}"${f?.error ? `, error="${f.error}", error_description="${f.description}"` : ''}`);
     }
     if (this.apiKeys) challenges.push(`ApiKey realm="${this.realm}", header="${this.apiKeys.header}"`);
@@ -135,15 +145,14 @@ export class Authenticator {
   }
 
   private wanted(): string {
-    const ways: string[] = [];
-    if (this.jwt) ways.push('a bearer token in Authorization');
-    if (this.apiKeys) ways.push(`an API key in ${this.apiKeys.header}`);
-    return `send ${ways.join(' or ')}`;
+    return wantedCredentials(this.description);
   }
 
   /** The id of the key whose hash matches; every hash is compared, in constant time. */
   private matchKey(key: string, settings: ApiKeySettings): string | undefined {
-    const hash = createHash('sha256').update(key, 'utf8').digest();
+    // Node reads header values as latin1 (one character per byte): hashing them as latin1 gives
+    // the SHA-256 of the bytes sent, which for a UTF-8 key is what hash-key prints.
+    const hash = createHash('sha256').update(key, 'latin1').digest();
     let found: string | undefined;
     for (const k of settings.keys) if (timingSafeEqual(hash, k.hash) && found === undefined) found = k.id;
     return found;
@@ -202,8 +211,13 @@ export class Authenticator {
         if (err.claim === 'exp') return bad('The token has no expiry', 'the token has no exp claim (tokens must expire)');
         return bad('A token claim is not valid', `the token's ${err.claim ?? 'claims'} claim is not valid`);
       }
+      case 'ERR_JOSE_NOT_SUPPORTED': {
+        // jose also says this of a `crit` parameter it does not know: not an algorithm problem.
+        const crit = /^Extension Header Parameter "(.*)" is not recognized$/.exec(err.message ?? '');
+        if (crit) return bad('The token has a critical header parameter that is not understood', `the token's critical header parameter ${show(crit[1])} (crit) is not understood`);
+        return bad('The token algorithm is not accepted', `the token's signing algorithm is not accepted (accepted: ${s.algorithms.join(', ')}; "none" never)`);
+      }
       case 'ERR_JOSE_ALG_NOT_ALLOWED':
-      case 'ERR_JOSE_NOT_SUPPORTED':
         return bad('The token algorithm is not accepted', `the token's signing algorithm is not accepted (accepted: ${s.algorithms.join(', ')}; "none" never)`);
       case 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED':
         return bad('The token signature is not valid', 'the token signature is not valid');

@@ -45,6 +45,10 @@ export interface ConsoleHooks {
   soapContext(requestId: string, rec: Recorder | undefined, dryRun: boolean): SoapCallContext;
   /** Counts a console call under the operation's rate limit. */
   admit(req: IncomingMessage, res: ServerResponse, op: CompiledOperation, service: string): Promise<void>;
+  /** authFailures (src/ratelimit/auth-failures.ts) for console SOAP calls: the refusal to answer when the caller's address is blocked for the service. */
+  authBlocked?(req: IncomingMessage, bundle: Bundle): Promise<BridgeError | undefined>;
+  /** Counts a failed authentication of a console SOAP call; returns the error to answer. */
+  authFailed?(req: IncomingMessage, bundle: Bundle, err: BridgeError): Promise<BridgeError>;
   /** Sets who the caller is on the request's access line. */
   principal(req: IncomingMessage, principal: string): void;
   /** Runs a REST route (http/app.ts runRoute). */
@@ -280,6 +284,13 @@ export function consoleRoutes(deps: ConsoleDeps, hooks: ConsoleHooks): express.R
         hooks.principal(req, p);
       };
       ctx.admit = (op) => hooks.admit(req, res, op, service);
+      // Guesses through the console cost the address what they cost on /soap/{service}.
+      const refusal = await hooks.authBlocked?.(req, bundle);
+      if (refusal) {
+        ctx.beforeAuth = () => {
+          throw refusal;
+        };
+      }
       const started = performance.now();
       const release = bundle.strict?.retain();
       try {
@@ -287,7 +298,8 @@ export function consoleRoutes(deps: ConsoleDeps, hooks: ConsoleHooks): express.R
         if (ctx.dryRun?.plan) reply = { status: 200, contentType: 'application/json', body: soapDryRunAnswer(service, ctx.operation ?? '', ctx.dryRun.plan) };
         rec.noteAnswer(reply.status, reply.contentType, reply.body);
       } catch (e) {
-        const err = asBridgeError(e, deps.logger, requestId);
+        let err = asBridgeError(e, deps.logger, requestId);
+        if (err.extra.authFailure && hooks.authFailed) err = await hooks.authFailed(req, bundle, err);
         const fault = faultReply(err, ctx.version ?? '1.1', requestId);
         rec.noteError(err.code, err.detail, err.extra.errors);
         rec.noteAnswer(fault.status, fault.contentType, fault.body);

@@ -475,6 +475,8 @@ export function createApp(deps: AppDeps): express.Express {
       admit: (req, res, op, service) => rateLimit(deps, req, res, { ...factsOf(req), service }, op),
       runRoute,
       principal: (req, p) => (factsOf(req).principal = p),
+      authBlocked: (req, bundle) => (deps.rateLimits && bundle.authFailures ? blockedAddress(authGuard(deps, factsOf(req)), bundle.authFailures, req) : Promise.resolve(undefined)),
+      authFailed: (req, bundle, err) => (deps.rateLimits && bundle.authFailures && isAuthFailure(err) ? authFailed(authGuard(deps, factsOf(req)), bundle.authFailures, req, err) : Promise.resolve(err)),
     }),
   );
 

@@ -232,6 +232,9 @@ describe('inbound WS-Security UsernameToken (soapAuth)', () => {
     assert.equal(parseDateTime('2026-02-29T00:00:00Z'), undefined);
     assert.equal(parseDateTime('2024-02-29T23:59:59.5-02:30'), Date.parse('2024-03-01T02:29:59.500Z'));
     assert.equal(parseDateTime('2026-11-25T12:00:00'), undefined);
+    // Years 0 to 99 are those years, not 1900 to 1999 (Date.UTC's two-digit-year rule).
+    assert.equal(parseDateTime('0099-01-01T00:00:00Z'), Date.parse('0099-01-01T00:00:00Z'));
+    assert.equal(parseDateTime('0000-02-29T00:00:00Z'), Date.parse('0000-02-29T00:00:00Z'), 'year 0 is a leap year');
     assert.deepEqual(decodeBase64Strict(' AAEC\nAw== '), Buffer.from([0, 1, 2, 3]));
     for (const bad of ['', 'AAE', 'AA=A', 'A@==', '====']) assert.equal(decodeBase64Strict(bad), undefined, bad);
   });

@@ -61,4 +61,19 @@ describe('soap-bridge hash-key', function () {
     assert.equal(two.code, 1);
     assert.match(two.stderr, /several lines/);
   });
+
+  it('a key an HTTP header cannot carry as it is (spaces or tabs around it, control characters): exit 1, no hash that could never match', async () => {
+    // Servers strip the spaces around a header value, so the hash of " key" would never match what arrives.
+    for (const input of [` ${TEST_SECRETS.apiKey}\n`, `${TEST_SECRETS.apiKey}\t\n`, `${TEST_SECRETS.apiKey} \n`, `${TEST_SECRETS.apiKey}\u0001x\n`]) {
+      const r = await run([], input);
+      assert.equal(r.code, 1, JSON.stringify(input));
+      assert.equal(r.stdout, '');
+      assert.match(r.stderr, /an HTTP header cannot carry/);
+      assert.ok(!r.stderr.includes(TEST_SECRETS.apiKey));
+    }
+    // Spaces inside the key are fine.
+    const inner = await run([], `${TEST_SECRETS.apiKey} x\n`);
+    assert.equal(inner.code, 0, inner.stderr);
+    assert.equal(inner.stdout, `${sha(`${TEST_SECRETS.apiKey} x`)}\n`);
+  });
 });

@@ -76,6 +76,17 @@ describe('admin settings', () => {
     assert.ok(!allow.check('fe80::1', 'ipv6'));
   });
 
+  it('reads IPv4-mapped IPv6 CIDRs in ADMIN_ALLOW (::ffff:10.0.0.0/104) as the IPv4 networks they name', () => {
+    const allow = policyOf({ ADMIN_ALLOW: '::ffff:10.0.0.0/104,::ffff:127.0.0.1/128,::FFFF:192.0.2.0/120' }).allow!;
+    assert.ok(allow.check('10.200.3.4', 'ipv4'));
+    assert.ok(!allow.check('11.0.0.1', 'ipv4'));
+    assert.ok(allow.check('127.0.0.1', 'ipv4'));
+    assert.ok(!allow.check('127.0.0.2', 'ipv4'));
+    assert.ok(allow.check('192.0.2.200', 'ipv4'));
+    assert.ok(!allow.check('192.0.3.1', 'ipv4'));
+    assert.match(configError({ ADMIN_ALLOW: '::ffff:10.0.0.0/95' }).message, /"::ffff:10\.0\.0\.0\/95" has a bad prefix length \(96 to 128 for an IPv4-mapped IPv6 network\)/);
+  });
+
   it('refuses a bad ADMIN_ALLOW entry with a message naming it', () => {
     assert.match(configError({ ADMIN_ALLOW: '10.0.0.0/33' }).message, /ADMIN_ALLOW: "10\.0\.0\.0\/33" has a bad prefix length \(0 to 32 for IPv4\)/);
     assert.match(configError({ ADMIN_ALLOW: '::1/129' }).message, /"::1\/129" has a bad prefix length \(0 to 128 for IPv6\)/);

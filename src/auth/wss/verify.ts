@@ -98,7 +98,14 @@ export function parseDateTime(text: string): number | undefined {
   const [year, month, day, hour, minute, second] = [m[1], m[2], m[3], m[4], m[5], m[6]].map(Number);
   if (month < 1 || month > 12 || day < 1 || hour > 24 || minute > 59 || second > 59) return undefined;
   if (hour === 24 && (minute !== 0 || second !== 0 || (m[7] && Number(m[7]) !== 0))) return undefined;
-  const dim = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  // setUTCFullYear, not Date.UTC: that one reads years 0 to 99 as 1900 to 1999.
+  const utc = (y: number, mo: number, d: number, h = 0, mi = 0, sec = 0, msec = 0): number => {
+    const date = new Date(0);
+    date.setUTCFullYear(y, mo, d);
+    date.setUTCHours(h, mi, sec, msec);
+    return date.getTime();
+  };
+  const dim = new Date(utc(year, month, 0)).getUTCDate();
   if (day > dim) return undefined;
   const ms = m[7] ? Math.floor(Number(`0${m[7]}`) * 1000) : 0;
   let offset = 0;
@@ -108,7 +115,7 @@ export function parseDateTime(text: string): number | undefined {
     if (oh > 14 || om > 59 || (oh === 14 && om !== 0)) return undefined;
     offset = (m[8][0] === '-' ? -1 : 1) * (oh * 60 + om) * 60000;
   }
-  const t = Date.UTC(year, month - 1, day, hour, minute, second, ms) - offset;
+  const t = utc(year, month - 1, day, hour, minute, second, ms) - offset;
   return Number.isFinite(t) ? t : undefined;
 }
 
