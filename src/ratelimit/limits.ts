@@ -61,7 +61,7 @@ export function registerRedisSecrets(url: string): void {
   }
 }
 
-/** The in-memory limiter rate-limiter-flexible falls back to when Redis fails; tells its owner each time it counts. */
+/** The in-memory limiter rate-limiter-flexible falls back to when Redis fails; tells its owner each time it counts or reads a count. */
 class InsuranceLimiter extends RateLimiterMemory {
   constructor(
     opts: ConstructorParameters<typeof RateLimiterMemory>[0],
@@ -73,6 +73,12 @@ class InsuranceLimiter extends RateLimiterMemory {
   override consume(key: string | number, points?: number, options?: { [key: string]: unknown }): Promise<RateLimiterRes> {
     this.onUse();
     return super.consume(key, points, options);
+  }
+
+  // authFailures' pre-check reads a count: its failures must end the outage's wait the same way.
+  override get(key: string | number, options?: { [key: string]: unknown }): Promise<RateLimiterRes | null> {
+    this.onUse();
+    return super.get(key, options);
   }
 }
 
