@@ -33,7 +33,7 @@ export interface RateDecision {
   resetMs: number;
 }
 
-/** The URL with its password (and user) hidden, for log lines. */
+/** The URL with its password hidden, for log lines. */
 export function displayRedisUrl(url: string): string {
   try {
     const u = new URL(url);
@@ -44,11 +44,15 @@ export function displayRedisUrl(url: string): string {
   }
 }
 
-/** Registers the password (and user) of a Redis URL as secrets: never in a log line or error body. */
+/**
+ * Registers the password of a Redis URL as a secret: never in a log line or error body. The user
+ * name is not a secret (an ACL user, often `default`): registered, every occurrence of that word
+ * in any log line or error body would be redacted.
+ */
 export function registerRedisSecrets(url: string): void {
   try {
     const u = new URL(url);
-    for (const part of [u.password, u.username]) {
+    for (const part of [u.password]) {
       if (!part) continue;
       registerSecret(part);
       try {
