@@ -9,6 +9,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { callerAddress } from '../admin/policy';
 import { BridgeError } from '../errors/catalogue';
+import { addressKey } from './auth-failures';
 import type { RateLimits } from './limits';
 import type { RateLimitRule } from './rule';
 
@@ -21,10 +22,14 @@ export function clientIp(req: IncomingMessage, trustProxy: boolean): string {
   return callerAddress(req, trustProxy) ?? 'unknown';
 }
 
-/** The key a caller is counted under: its principal (when authenticated and `by: client`), else its IP. */
+/**
+ * The key a caller is counted under: its principal (when authenticated and `by: client`), else its
+ * IP address; an IPv6 address by its /64 (a client holds a whole /64: counted address by address,
+ * it could take a fresh budget with each one), as authFailures counts.
+ */
 export function clientKey(rule: RateLimitRule, req: IncomingMessage, principal: string | undefined, trustProxy: boolean): string {
   if (rule.by === 'client' && principal !== undefined && principal !== '') return `p:${principal}`;
-  return `ip:${clientIp(req, trustProxy)}`;
+  return `ip:${addressKey(clientIp(req, trustProxy))}`;
 }
 
 export interface AdmitOptions {

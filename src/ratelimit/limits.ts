@@ -4,8 +4,9 @@
  * Redis (RATE_LIMIT_STORE=redis: one count across workers and bridge instances).
  *
  * Redis never stops the bridge: commands fail at once while the connection is down (no offline
- * queue) or after COMMAND_TIMEOUT_MS when Redis hangs, and rate-limiter-flexible then counts in
- * an in-memory insurance limiter of the same rule (per instance) until Redis is back. One
+ * queue), after COMMAND_TIMEOUT_MS when Redis hangs, or with Redis's error reply (full,
+ * read-only), and rate-limiter-flexible then counts in an in-memory insurance limiter of the
+ * same rule (per instance) until Redis is back. One
  * warning is logged when the connection is lost and one line when it is back. Start-up waits
  * for Redis at most CONNECT_WAIT_MS; ioredis keeps reconnecting in the background.
  */
@@ -32,7 +33,7 @@ export interface RateDecision {
   resetMs: number;
 }
 
-/** The URL with its password (and user) hidden, for log lines. */
+/** The URL with its password hidden, for log lines. */
 export function displayRedisUrl(url: string): string {
   try {
     const u = new URL(url);
@@ -43,11 +44,15 @@ export function displayRedisUrl(url: string): string {
   }
 }
 
-/** Registers the password (and user) of a Redis URL as secrets: never in a log line or error body. */
+/**
+ * Registers the password of a Redis URL as a secret: never in a log line or error body. The user
+ * name is not a secret (an ACL user, often `default`): registered, every occurrence of that word
+ * in any log line or error body would be redacted.
+ */
 export function registerRedisSecrets(url: string): void {
   try {
     const u = new URL(url);
-    for (const part of [u.password, u.username]) {
+    for (const part of [u.password]) {
       if (!part) continue;
       registerSecret(part);
       try {
@@ -61,18 +66,27 @@ export function registerRedisSecrets(url: string): void {
   }
 }
 
-/** The in-memory limiter rate-limiter-flexible falls back to when Redis fails; tells its owner each time it counts. */
-class InsuranceLimiter extends RateLimiterMemory {
-  constructor(
-    opts: ConstructorParameters<typeof RateLimiterMemory>[0],
-    private readonly onUse: () => void,
-  ) {
-    super(opts);
-  }
+/** How ioredis rejects a command that got no answer within `commandTimeout`. */
+const COMMAND_TIMED_OUT = 'Command timed out';
+/** A Redis that keeps refusing commands (full, read-only) is warned about at most this often. */
+const REFUSING_WARN_EVERY_MS = 60_000;
 
-  override consume(key: string | number, points?: number, options?: { [key: string]: unknown }): Promise<RateLimiterRes> {
-    this.onUse();
-    return super.consume(key, points, options);
+/**
+ * RateLimiterRedis that tells its owner why Redis failed (before the in-memory insurance limiter
+ * counts): a command that timed out and one Redis refused call for different handling.
+ */
+class RedisLimiter extends RateLimiterRedis {
+  constructor(opts: ConstructorParameters<typeof RateLimiterRedis>[0], onStoreError: (e: unknown) => void) {
+    super(opts);
+    // rate-limiter-flexible (11.4.0, pinned) passes every failure of a store command (consume,
+    // get, …) to _handleError(err, …), which then asks the insurance limiter; not in its typings.
+    const self = this as unknown as { _handleError: (err: unknown, ...rest: unknown[]) => void };
+    if (typeof self._handleError !== 'function') throw new Error('rate-limiter-flexible: RateLimiterRedis#_handleError is gone (check the pinned version)');
+    const handle = self._handleError.bind(this);
+    self._handleError = (err: unknown, ...rest: unknown[]): void => {
+      if (!(err instanceof RateLimiterRes)) onStoreError(err);
+      handle(err, ...rest);
+    };
   }
 }
 
@@ -122,6 +136,9 @@ export class RateLimits {
     this.insuranceUsed();
   }
 
+  /** When Redis last refused commands was warned about (REFUSING_WARN_EVERY_MS). */
+  private refusingWarnedAt = -Infinity;
+
   private async connect(url: string): Promise<void> {
     const shown = (this.shown = displayRedisUrl(url));
     const redis = new Redis(url, {
@@ -168,13 +185,27 @@ export class RateLimits {
   }
 
   /**
-   * A request was counted in memory. Redis not connected: the outage is logged already. Connected
-   * but failing (a command timed out: Redis hangs): log it once and reconnect, so that the next
-   * requests fall back at once instead of waiting COMMAND_TIMEOUT_MS each; 'ready' ends the outage.
+   * A request was counted in memory (`err`: why Redis failed; none: a command timed out). Redis
+   * not connected: the outage is logged already. Connected but a command timed out (Redis
+   * hangs): log it once and reconnect, so that the next requests fall back at once instead of
+   * waiting COMMAND_TIMEOUT_MS each; 'ready' ends the outage. Connected and Redis answered with
+   * an error (out of memory, a read-only replica): a new connection would not help and dropping
+   * it on every request would be a reconnect storm, so the connection is kept and a warning
+   * logged at most once a minute while it lasts.
    */
-  private insuranceUsed(): void {
+  private insuranceUsed(err?: unknown): void {
     const redis = this.redis;
     if (!redis || this.closed || redis.status !== 'ready') return;
+    const message = (err as { message?: unknown } | undefined)?.message;
+    if (err !== undefined && message !== COMMAND_TIMED_OUT) {
+      const now = Date.now();
+      if (this.redisUp || now - this.refusingWarnedAt >= REFUSING_WARN_EVERY_MS) {
+        this.redisUp = false;
+        this.refusingWarnedAt = now;
+        this.logger.warn('rate limits: redis refuses commands; counting per instance while it does', { redis: this.shown, error: typeof message === 'string' ? message : String(err) });
+      }
+      return;
+    }
     if (this.redisUp) {
       this.redisUp = false;
       this.logger.warn(`rate limits: redis not answering within ${COMMAND_TIMEOUT_MS} ms; counting per instance until it is back`, { redis: this.shown });
@@ -199,12 +230,15 @@ export class RateLimits {
     if (limiter) return limiter;
     const opts = { keyPrefix: `${this.prefix}:${scope}`, points, duration: windowMs / 1000 };
     if (this.redis) {
-      limiter = new RateLimiterRedis({
-        ...opts,
-        storeClient: this.redis,
-        rejectIfRedisNotReady: true,
-        insuranceLimiter: new InsuranceLimiter(opts, () => this.insuranceUsed()),
-      });
+      limiter = new RedisLimiter(
+        {
+          ...opts,
+          storeClient: this.redis,
+          rejectIfRedisNotReady: true,
+          insuranceLimiter: new RateLimiterMemory(opts),
+        },
+        (e) => this.insuranceUsed(e),
+      );
     } else {
       limiter = new RateLimiterMemory(opts);
     }

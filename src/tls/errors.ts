@@ -37,6 +37,8 @@ export function describeTlsFailure(e: unknown): string | undefined {
     const what = /EXPIRED/.test(code) ? 'it has expired' : /UNKNOWN_CA/.test(code) ? 'its issuer is not a CA the backend trusts' : 'it is not accepted';
     return `TLS: the backend refused the client certificate: ${what} (${code}); check tls.cert and tls.key`;
   }
+  // TLS 1.2 has no certificate_required alert: a server that demands a client certificate and gets none sends handshake_failure.
+  if (code === 'ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE') return `TLS: the backend refused the handshake (${code}); it may require a client certificate (set tls.cert and tls.key), or share no cipher with the bridge`;
   if (code === 'ERR_SSL_WRONG_VERSION_NUMBER' || code === 'ERR_SSL_PACKET_LENGTH_TOO_LONG') return `TLS: the backend does not speak TLS on this port (${code}); is it an http:// URL?`;
   if (code === 'ERR_SSL_UNSUPPORTED_PROTOCOL' || code === 'ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION') return `TLS: the backend and the bridge share no TLS version (${code}); check tls.minVersion`;
   if (code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_')) return `TLS handshake with the backend failed (${code})`;

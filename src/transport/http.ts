@@ -119,12 +119,15 @@ function describeFailure(e: unknown): string {
  * delivered a byte (a fresh connection, not an idle one the backend dropped).
  */
 function closedAfterHandshake(e: unknown, sentCert: boolean): string {
-  const err = e as { code?: unknown; socket?: { bytesRead?: number } };
-  if (err.code !== 'UND_ERR_SOCKET' || err.socket?.bytesRead !== 0) return describeFailure(e);
+  const err = e as { code?: unknown; message?: unknown; socket?: { bytesRead?: number } };
+  // A TLS 1.2 server (Node's among them) that refuses the client certificate may close the
+  // connection before the handshake ends, without an alert: Node reports ECONNRESET then.
+  const inHandshake = err.code === 'ECONNRESET' && typeof err.message === 'string' && err.message.includes('before secure TLS connection was established');
+  if (!inHandshake && (err.code !== 'UND_ERR_SOCKET' || err.socket?.bytesRead !== 0)) return describeFailure(e);
   const why = sentCert
     ? 'the backend probably refuses the client certificate (tls.cert): check that it trusts the certificate\'s issuer and that the certificate has not expired'
     : 'the backend probably requires a client certificate: set tls.cert and tls.key';
-  return `TLS: the backend closed the connection without an answer (${describeFailure(e)}); ${why}`;
+  return `TLS: the backend closed the connection ${inHandshake ? 'during the handshake' : 'without an answer'} (${describeFailure(e)}); ${why}`;
 }
 
 export class Transport {

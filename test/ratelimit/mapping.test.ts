@@ -91,6 +91,14 @@ describe('rate-limit settings', () => {
     assert.equal(redactText(`AUTH failed for ${TEST_SECRETS.redisPassword}`), 'AUTH failed for [REDACTED]');
   });
 
+  it("does not register REDIS_URL's user name as a secret (an ACL user such as `default` would be redacted from every log line and error body)", () => {
+    const url = `redis://default:${encodeURIComponent(TEST_SECRETS.redisPassword)}@127.0.0.1:6379/0`;
+    registerRedisSecrets(url);
+    assert.equal(displayRedisUrl(url), 'redis://default:***@127.0.0.1:6379/0');
+    assert.equal(redactText('the default route of Add'), 'the default route of Add');
+    assert.equal(redactText(`redis://default:${TEST_SECRETS.redisPassword}@h`), 'redis://default:[REDACTED]@h');
+  });
+
   it('is documented: .env.example and the README name every rate-limit variable', () => {
     const root = path.resolve(__dirname, '..', '..', '..');
     const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
