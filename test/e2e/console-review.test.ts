@@ -1,0 +1,85 @@
+/**
+ * Console review: defects found in src/console, each with the test that showed it. Real bridge,
+ * real backends on 127.0.0.1, everything stopped in after().
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'mocha';
+import { postJson, request, startBridge, startHttp, tempDir, writeBundle, type Reply, type TestBridge } from '../support/bridge';
+import { ROOT } from '../support/compile';
+import { noteOutput, TEST_SECRETS } from '../support/secrets';
+
+const ALL_SECRETS = Object.values(TEST_SECRETS);
+const INV_WSDL = fs.readFileSync(path.join(ROOT, 'wsdl', 'inventory', 'inventory.wsdl'), 'utf8');
+const INV_XSD = fs.readFileSync(path.join(ROOT, 'wsdl', 'inventory', 'inventory-types.xsd'), 'utf8');
+const SOAP11 = 'http://schemas.xmlsoap.org/soap/envelope/';
+const INV = 'urn:soap-bridge:demo:inventory';
+
+function clean(r: Reply, what: string): Reply {
+  noteOutput(`console review: ${what}`, r.text);
+  for (const s of ALL_SECRETS) assert.ok(!r.text.includes(s), `${what}: a test secret leaked: ${r.text.slice(0, 500)}`);
+  return r;
+}
+
+function envelope(body: string): string {
+  return `<?xml version="1.0"?><soap:Envelope xmlns:soap="${SOAP11}" xmlns:inv="${INV}"><soap:Body>${body}</soap:Body></soap:Envelope>`;
+}
+
+describe('console review: exchanges, mapping compiles, page headers', function () {
+  this.timeout(60000);
+  const MAX_BODY = 1000;
+  /** What the JSON service puts in its problem's detail: far more than a kept body. */
+  const HUGE = 300_000;
+  let tmp: ReturnType<typeof tempDir>;
+  let json: Awaited<ReturnType<typeof startHttp>>;
+  let bridge: TestBridge;
+
+  const get = async (p: string, headers: Record<string, string> = {}): Promise<Reply> => clean(await request(`${bridge.url}${p}`, { headers }), `GET ${p}`);
+  const post = async (p: string, body: unknown): Promise<Reply> => clean(await postJson(`${bridge.url}${p}`, body), `POST ${p}`);
+
+  before(async () => {
+    // A JSON service that refuses everything with a problem whose detail is very long.
+    json = await startHttp((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        const body = JSON.stringify({ title: 'Refused', detail: 'd'.repeat(HUGE) });
+        res.writeHead(400, { 'content-type': 'application/problem+json', 'content-length': Buffer.byteLength(body) });
+        res.end(body);
+      });
+    });
+    tmp = tempDir('console-review');
+    writeBundle(tmp.dir, 'refusing', {
+      'inventory.wsdl': INV_WSDL,
+      'inventory-types.xsd': INV_XSD,
+      'mapping.yaml': `restBackend: http://127.0.0.1:${json.port}/inventory\n`,
+    });
+    bridge = await startBridge(tmp.dir, {}, { exchangeMaxBodyBytes: String(MAX_BODY), exchangesMaxBytes: String(4 * 1024 * 1024), watch: 'false' });
+  });
+
+  after(async () => {
+    await bridge?.close();
+    await json?.close();
+    tmp?.remove();
+  });
+
+  it('a long error detail from the backend is cut in a kept exchange like a body (it was kept whole, outside the byte budget)', async () => {
+    const r = clean(
+      await request(`${bridge.url}/soap/refusing`, { method: 'POST', headers: { 'content-type': 'text/xml; charset=utf-8' }, body: envelope('<inv:CheckStock><inv:sku>BOK-1001</inv:sku></inv:CheckStock>') }),
+      'POST /soap/refusing',
+    );
+    assert.equal(r.status, 500, r.text);
+    const list = (await get('/console/api/exchanges?service=refusing')).json as { id: string; requestId?: string }[];
+    assert.ok(list.length >= 1);
+    const record = (await get(`/console/api/exchanges/${encodeURIComponent(list[0].id)}`)).json;
+    assert.equal(record.error.code, 'BACKEND_REFUSED');
+    assert.ok(Buffer.byteLength(record.error.detail) <= MAX_BODY + 16, `error.detail is ${Buffer.byteLength(record.error.detail)} bytes`);
+    assert.match(record.error.detail, /^Refused: ddd/);
+    // The console's own SOAP call: the same cut in the record it answers.
+    const sent = await post('/console/api/services/refusing/soap', { envelope: envelope('<inv:CheckStock><inv:sku>BOK-1001</inv:sku></inv:CheckStock>') });
+    assert.equal(sent.status, 200, sent.text.slice(0, 300));
+    assert.equal(sent.json.error.code, 'BACKEND_REFUSED');
+    assert.ok(Buffer.byteLength(sent.json.error.detail) <= MAX_BODY + 16, `error.detail is ${Buffer.byteLength(sent.json.error.detail)} bytes`);
+    assert.ok(sent.text.length < 20 * MAX_BODY, `the record is ${sent.text.length} characters`);
+  });
+});
