@@ -11,6 +11,7 @@ import { ROOT } from '../support/compile';
 import { noteOutput, TEST_SECRETS } from '../support/secrets';
 
 const ALL_SECRETS = Object.values(TEST_SECRETS);
+const CALC_WSDL = fs.readFileSync(path.join(ROOT, 'wsdl', 'calculator', 'calculator.wsdl'), 'utf8');
 const INV_WSDL = fs.readFileSync(path.join(ROOT, 'wsdl', 'inventory', 'inventory.wsdl'), 'utf8');
 const INV_XSD = fs.readFileSync(path.join(ROOT, 'wsdl', 'inventory', 'inventory-types.xsd'), 'utf8');
 const SOAP11 = 'http://schemas.xmlsoap.org/soap/envelope/';
@@ -31,6 +32,7 @@ describe('console review: exchanges, mapping compiles, page headers', function (
   const MAX_BODY = 1000;
   /** What the JSON service puts in its problem's detail: far more than a kept body. */
   const HUGE = 300_000;
+  const COMPILED = 6;
   let tmp: ReturnType<typeof tempDir>;
   let json: Awaited<ReturnType<typeof startHttp>>;
   let bridge: TestBridge;
@@ -54,6 +56,8 @@ describe('console review: exchanges, mapping compiles, page headers', function (
       'inventory-types.xsd': INV_XSD,
       'mapping.yaml': `restBackend: http://127.0.0.1:${json.port}/inventory\n`,
     });
+    // Services whose mapping the console compiles (one worker thread each).
+    for (let i = 0; i < COMPILED; i++) writeBundle(tmp.dir, `calc${i}`, { 'calculator.wsdl': CALC_WSDL, 'mapping.yaml': 'soapBackend: http://127.0.0.1:9/calculator\n' });
     bridge = await startBridge(tmp.dir, {}, { exchangeMaxBodyBytes: String(MAX_BODY), exchangesMaxBytes: String(4 * 1024 * 1024), watch: 'false' });
   });
 
@@ -81,5 +85,28 @@ describe('console review: exchanges, mapping compiles, page headers', function (
     assert.equal(sent.json.error.code, 'BACKEND_REFUSED');
     assert.ok(Buffer.byteLength(sent.json.error.detail) <= MAX_BODY + 16, `error.detail is ${Buffer.byteLength(sent.json.error.detail)} bytes`);
     assert.ok(sent.text.length < 20 * MAX_BODY, `the record is ${sent.text.length} characters`);
+  });
+
+  /** Threads of this process (the bridge runs in it): a compile worker is one. */
+  const threads = (): number => fs.readdirSync('/proc/self/task').length;
+
+  it('mapping checks of many services at once run at most 2 compile workers at a time (it was one worker per service, all at once)', async () => {
+    // One compile first, so the thread pools the bridge uses anyway exist before counting.
+    assert.equal((await get('/console/api/services/refusing/mapping')).status, 200);
+    await new Promise((done) => setTimeout(done, 200));
+    const baseline = threads();
+    let peak = baseline;
+    const sampler = setInterval(() => (peak = Math.max(peak, threads())), 1);
+    try {
+      const answers = await Promise.all(Array.from({ length: COMPILED }, (_, i) => get(`/console/api/services/calc${i}/mapping`)));
+      for (const a of answers) {
+        assert.equal(a.status, 200, a.text.slice(0, 300));
+        assert.deepEqual(a.json.diagnostics.filter((d: { severity: string }) => d.severity === 'error'), []);
+        assert.equal(a.json.served, true);
+      }
+    } finally {
+      clearInterval(sampler);
+    }
+    assert.ok(peak - baseline <= 2, `${peak - baseline} threads more than before while compiling ${COMPILED} services`);
   });
 });
