@@ -54,7 +54,8 @@ export interface ConsoleHooks {
 /** Who a console call to an authenticated route is recorded as (the admin guard let it in). */
 export const CONSOLE_PRINCIPAL = 'console';
 
-export const CSP = "default-src 'self'";
+/** No inline code, nothing from elsewhere; no other site may frame the page (default-src does not cover frame-ancestors, base-uri or form-action). */
+export const CSP = "default-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 /** src/console/public, from src (ts-node, tests of src) or from dist/src/console. */
 export function publicDir(): string | undefined {

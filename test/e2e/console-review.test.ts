@@ -109,4 +109,21 @@ describe('console review: exchanges, mapping compiles, page headers', function (
     }
     assert.ok(peak - baseline <= 2, `${peak - baseline} threads more than before while compiling ${COMPILED} services`);
   });
+
+  it('the page cannot be framed by another site (CSP frame-ancestors \'none\'; default-src does not cover it), and its assets stay in their folder', async () => {
+    for (const p of ['/console', '/console/assets/console.js', '/console/api/services']) {
+      const r = await get(p);
+      assert.equal(r.status, 200, p);
+      const csp = String(r.headers['content-security-policy']);
+      assert.match(csp, /(^|; )default-src 'self'(;|$)/, p);
+      assert.match(csp, /(^|; )frame-ancestors 'none'(;|$)/, p);
+      assert.match(csp, /(^|; )base-uri 'none'(;|$)/, p);
+    }
+    // Path traversal out of src/console/public/assets: never a file from outside it.
+    for (const p of ['/console/assets/../index.html', '/console/assets/..%2findex.html', '/console/assets/%2e%2e/%2e%2e/package.json', '/console/assets/..%5c..%5cpackage.json', '/console/assets/.%2e/.%2e/.%2e/.%2e/package.json']) {
+      const r = await get(p);
+      assert.ok(r.status === 404 || (r.status === 200 && /<!doctype html/i.test(r.text) && p === '/console/assets/../index.html'), `${p}: ${r.status} ${r.text.slice(0, 100)}`);
+      assert.doesNotMatch(r.text, /"name":\s*"soap-bridge"|"private"|compilerOptions/, p);
+    }
+  });
 });
