@@ -234,6 +234,8 @@ export function consoleRoutes(deps: ConsoleDeps, hooks: ConsoleHooks): express.R
       rec.request = { contentType: 'application/json', body: text };
       const started = performance.now();
       const ctx = hooks.callContext(requestId, rec, dry);
+      // Strict mode: the bundle's libxml2 schema stays allocated until this call is done (a reload may retire it meanwhile).
+      const release = bundle.strict?.retain();
       try {
         if (apiRoute.auth) {
           // The route wants credentials; the console's own guard stands in for them, so it must exist.
@@ -250,6 +252,8 @@ export function consoleRoutes(deps: ConsoleDeps, hooks: ConsoleHooks): express.R
         const problem = JSON.stringify(redactValue(toProblem(err, requestId, rec.route)));
         rec.noteError(err.code, err.detail, err.extra.errors);
         rec.noteAnswer(err.status, 'application/problem+json', problem);
+      } finally {
+        release?.();
       }
       rec.backendMs = ctx.backendMs;
       sendRecord(res, exchanges.finish(rec, rec.response?.status ?? 500, performance.now() - started));

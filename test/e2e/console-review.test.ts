@@ -4,8 +4,10 @@
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import { after, before, describe, it } from 'mocha';
+import { startCalculatorBackend, type DemoBackend } from '../../fixtures/demo/backends';
 import { postJson, request, startBridge, startHttp, tempDir, writeBundle, type Reply, type TestBridge } from '../support/bridge';
 import { ROOT } from '../support/compile';
 import { noteOutput, TEST_SECRETS } from '../support/secrets';
@@ -36,6 +38,11 @@ describe('console review: exchanges, mapping compiles, page headers', function (
   let tmp: ReturnType<typeof tempDir>;
   let json: Awaited<ReturnType<typeof startHttp>>;
   let bridge: TestBridge;
+  let calc: DemoBackend;
+  /** A relay to the calculator that holds each request until `release` is called. */
+  let gate: Awaited<ReturnType<typeof startHttp>>;
+  let held: (() => void)[] = [];
+  const waiting = (): number => held.length;
 
   const get = async (p: string, headers: Record<string, string> = {}): Promise<Reply> => clean(await request(`${bridge.url}${p}`, { headers }), `GET ${p}`);
   const post = async (p: string, body: unknown): Promise<Reply> => clean(await postJson(`${bridge.url}${p}`, body), `POST ${p}`);
@@ -50,7 +57,27 @@ describe('console review: exchanges, mapping compiles, page headers', function (
         res.end(body);
       });
     });
+    calc = await startCalculatorBackend(0);
+    gate = await startHttp((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        held.push(() => {
+          const out = http.request(`${calc.url}${req.url}`, { method: req.method, headers: req.headers, agent: false }, (back) => {
+            res.writeHead(back.statusCode ?? 502, back.headers);
+            back.pipe(res);
+          });
+          out.setTimeout(10000, () => out.destroy(new Error('relay timeout')));
+          out.on('error', () => {
+            if (!res.headersSent) res.writeHead(502);
+            res.end();
+          });
+          out.end(Buffer.concat(chunks));
+        });
+      });
+    });
     tmp = tempDir('console-review');
+    writeBundle(tmp.dir, 'strictcalc', { 'calculator.wsdl': CALC_WSDL, 'mapping.yaml': `validation: strict\nsoapBackend: http://127.0.0.1:${gate.port}/calculator\n` });
     writeBundle(tmp.dir, 'refusing', {
       'inventory.wsdl': INV_WSDL,
       'inventory-types.xsd': INV_XSD,
@@ -64,6 +91,9 @@ describe('console review: exchanges, mapping compiles, page headers', function (
   after(async () => {
     await bridge?.close();
     await json?.close();
+    for (const h of held) h();
+    await gate?.close();
+    await calc?.close();
     tmp?.remove();
   });
 
@@ -125,5 +155,26 @@ describe('console review: exchanges, mapping compiles, page headers', function (
       assert.ok(r.status === 404 || (r.status === 200 && /<!doctype html/i.test(r.text) && p === '/console/assets/../index.html'), `${p}: ${r.status} ${r.text.slice(0, 100)}`);
       assert.doesNotMatch(r.text, /"name":\s*"soap-bridge"|"private"|compilerOptions/, p);
     }
+  });
+
+  it('a console send to a strict bundle swapped out by a reload while its backend answers still validates the reply (it answered 500 INTERNAL: the schema was freed)', async () => {
+    held = [];
+    const sending = post('/console/api/services/strictcalc/operations/Add/send', { input: { intA: 2, intB: 3 } });
+    for (let i = 0; i < 500 && waiting() === 0; i++) await new Promise((done) => setTimeout(done, 10));
+    assert.equal(waiting(), 1, 'the backend call did not arrive');
+    // A new version of the bundle on disk, served by a reload while the call waits for its backend.
+    const file = path.join(tmp.dir, 'strictcalc', 'mapping.yaml');
+    fs.appendFileSync(file, '# edited\n');
+    await bridge.reload();
+    held.shift()!();
+    const sent = await sending;
+    assert.equal(sent.status, 200, sent.text);
+    assert.equal(sent.json.status, 200, JSON.stringify(sent.json.error ?? sent.json.response));
+    assert.deepEqual(JSON.parse(sent.json.response.body), { AddResult: 5 });
+    // And after it, the new version serves.
+    const again = post('/console/api/services/strictcalc/operations/Add/send', { input: { intA: 1, intB: 1 } });
+    for (let i = 0; i < 500 && waiting() === 0; i++) await new Promise((done) => setTimeout(done, 10));
+    held.shift()?.();
+    assert.deepEqual(JSON.parse((await again).json.response.body), { AddResult: 2 });
   });
 });
