@@ -177,4 +177,19 @@ describe('console review: exchanges, mapping compiles, page headers', function (
     held.shift()?.();
     assert.deepEqual(JSON.parse((await again).json.response.body), { AddResult: 2 });
   });
+
+  it('a JSON member named like a secret is redacted in a recorded body when its value is a number or a list, not only a string', async () => {
+    const body = JSON.stringify({ intA: 1, intB: 2, password: 31415926, pin: 7, apiKey: ['k-27182818'], nested: JSON.stringify({ token: 16180339 }) });
+    const r = clean(await request(`${bridge.url}/api/strictcalc/Add`, { method: 'POST', headers: { 'content-type': 'application/json' }, body }), 'POST /api/strictcalc/Add');
+    assert.equal(r.status, 400, r.text);
+    const id = r.headers['x-request-id'];
+    const summary = ((await get('/console/api/exchanges?service=strictcalc&operation=Add')).json as { id: string }[]).find((x) => x.id.startsWith(`${id}-`));
+    assert.ok(summary, 'the call was recorded');
+    const record = (await get(`/console/api/exchanges/${encodeURIComponent(summary.id)}`)).json;
+    const text: string = record.request.body;
+    for (const secret of ['31415926', '27182818', '16180339']) assert.ok(!text.includes(secret), `${secret} in ${text}`);
+    assert.match(text, /"pin":7/);
+    assert.match(text, /"intA":1/);
+    assert.doesNotThrow(() => JSON.parse(text), text);
+  });
 });
