@@ -342,6 +342,10 @@ export function consoleRoutes(deps: ConsoleDeps, hooks: ConsoleHooks): express.R
   router.use('/console/api', (req: Request) => {
     throw new BridgeError('NOT_FOUND', `no console API route for ${req.method} ${req.originalUrl.split('?')[0]}`);
   });
+  // A path parameter the router cannot decode (`%ZZ`) is a caller's mistake, not a bug: 404 like any unknown path.
+  router.use('/console', (err: unknown, req: Request, _res: Response, next: NextFunction) => {
+    next(err instanceof URIError ? new BridgeError('NOT_FOUND', `no console route for ${req.method} ${req.originalUrl.split('?')[0]} (it is not valid percent-encoding)`) : err);
+  });
   return router;
 }
 

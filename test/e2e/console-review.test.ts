@@ -192,4 +192,16 @@ describe('console review: exchanges, mapping compiles, page headers', function (
     assert.match(text, /"intA":1/);
     assert.doesNotThrow(() => JSON.parse(text), text);
   });
+
+  it('a console API path that is not valid percent-encoding is a 404 problem, not a 500 logged as a bug', async () => {
+    for (const p of ['/console/api/exchanges/%E0%A4%A', '/console/api/services/%ZZ/mapping', '/console/api/services/strictcalc/operations/%FF', '/console/api/services/strictcalc/operations/%FF/validate']) {
+      const r = await get(p);
+      assert.equal(r.status, 404, `${p}: ${r.text}`);
+      assert.equal(r.headers['content-type'], 'application/problem+json');
+      assert.equal(r.json.requestId, r.headers['x-request-id']);
+      assert.match(r.json.detail, /percent-encoding/);
+    }
+    const bugs = bridge.log.lines.filter((l) => l.level === 'error' && /decode param/.test(String(l.error)));
+    assert.deepEqual(bugs, []);
+  });
 });
