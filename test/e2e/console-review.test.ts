@@ -137,7 +137,8 @@ describe('console review: exchanges, mapping compiles, page headers', function (
     } finally {
       clearInterval(sampler);
     }
-    assert.ok(peak - baseline <= 2, `${peak - baseline} threads more than before while compiling ${COMPILED} services`);
+    // 2 workers, and at most one more thread for a moment while a stopped worker's thread is joined.
+    assert.ok(peak - baseline <= 3, `${peak - baseline} threads more than before while compiling ${COMPILED} services`);
   });
 
   it('the page cannot be framed by another site (CSP frame-ancestors \'none\'; default-src does not cover it), and its assets stay in their folder', async () => {
