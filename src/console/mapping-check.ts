@@ -66,16 +66,28 @@ export class MappingChecker {
     }
     const files = bundle.files.includes(file) ? bundle.files : [...bundle.files, file];
     const hash = hashFiles(files);
-    let diagnostics = this.cache.get(hash);
+    // The cache key also covers the other files in the folder now: an edit may bring in a file the
+    // served version did not read (a new XSD), and a change to it must not get the cached answer.
+    const others: string[] = [];
+    try {
+      for (const e of await fs.promises.readdir(bundle.dir, { withFileTypes: true })) {
+        const f = path.join(bundle.dir, e.name);
+        if (e.isFile() && !files.includes(f)) others.push(f);
+      }
+    } catch {
+      /* the folder is gone: the served files say what is missing */
+    }
+    const key = others.length > 0 ? `${hash}:${hashFiles(others)}` : hash;
+    let diagnostics = this.cache.get(key);
     if (!diagnostics) {
-      let pending = this.running.get(hash);
+      let pending = this.running.get(key);
       if (!pending) {
-        pending = this.compile(bundle.dir).finally(() => this.running.delete(hash));
-        this.running.set(hash, pending);
+        pending = this.compile(bundle.dir).finally(() => this.running.delete(key));
+        this.running.set(key, pending);
       }
       diagnostics = await pending;
       if (this.cache.size >= CACHED) this.cache.delete(this.cache.keys().next().value!);
-      this.cache.set(hash, diagnostics);
+      this.cache.set(key, diagnostics);
     }
     return { file: this.rel(file), text, diagnostics, served: servedHash !== '' && hash === servedHash, hash, servedHash };
   }

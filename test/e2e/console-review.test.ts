@@ -85,6 +85,7 @@ describe('console review: exchanges, mapping compiles, page headers', function (
     });
     // Services whose mapping the console compiles (one worker thread each).
     for (let i = 0; i < COMPILED; i++) writeBundle(tmp.dir, `calc${i}`, { 'calculator.wsdl': CALC_WSDL, 'mapping.yaml': 'soapBackend: http://127.0.0.1:9/calculator\n' });
+    writeBundle(tmp.dir, 'inv2', { 'inventory.wsdl': INV_WSDL, 'inventory-types.xsd': INV_XSD, 'mapping.yaml': `restBackend: http://127.0.0.1:${json.port}/inventory\n` });
     bridge = await startBridge(tmp.dir, {}, { exchangeMaxBodyBytes: String(MAX_BODY), exchangesMaxBytes: String(4 * 1024 * 1024), watch: 'false' });
   });
 
@@ -204,5 +205,26 @@ describe('console review: exchanges, mapping compiles, page headers', function (
     }
     const bugs = bridge.log.lines.filter((l) => l.level === 'error' && /decode param/.test(String(l.error)));
     assert.deepEqual(bugs, []);
+  });
+
+  it('the mapping route sees an edit of a file the served version did not have (it answered the cached diagnostics of the old content)', async () => {
+    const dir = path.join(tmp.dir, 'inv2');
+    const diagnosticsOf = async (): Promise<string[]> => {
+      const r = await get('/console/api/services/inv2/mapping');
+      assert.equal(r.status, 200, r.text.slice(0, 300));
+      return (r.json.diagnostics as { severity: string; file: string; message: string }[]).map((d) => `${d.severity} ${d.file}: ${d.message}`);
+    };
+    // A file the bundle does not read leaves it "served".
+    fs.writeFileSync(path.join(dir, 'notes.txt'), 'not part of the bundle\n');
+    assert.deepEqual(await diagnosticsOf(), []);
+    assert.equal((await get('/console/api/services/inv2/mapping')).json.served, true);
+    // The types now include a new file, which has a mistake ...
+    fs.writeFileSync(path.join(dir, 'inventory-types.xsd'), INV_XSD.replace('elementFormDefault="qualified">', 'elementFormDefault="qualified">\n  <xs:include schemaLocation="extra.xsd"/>'));
+    fs.writeFileSync(path.join(dir, 'extra.xsd'), '<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" targetNamespace="urn:soap-bridge:demo:inventory"><xs:element name="Extra" type="xs:string"></xs:schema>\n');
+    const broken = await diagnosticsOf();
+    assert.ok(broken.some((d) => d.includes('extra.xsd') && /not well-formed/.test(d)), broken.join('\n'));
+    // ... which is then fixed: only extra.xsd changes.
+    fs.writeFileSync(path.join(dir, 'extra.xsd'), '<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" targetNamespace="urn:soap-bridge:demo:inventory"><xs:element name="Extra" type="xs:string"/></xs:schema>\n');
+    assert.deepEqual(await diagnosticsOf(), []);
   });
 });
