@@ -115,11 +115,17 @@ function redactHeaders(h: Record<string, string>): Record<string, string> {
   return redactValue(h) as Record<string, string>;
 }
 
+/** An error's detail redacted and cut at `max` bytes like a body (a cut one ends with " […]"). */
+function cutDetail(detail: string, max: number): string {
+  const c = cutBody(detail, max);
+  return c.truncated ? `${c.body} […]` : c.body;
+}
+
 /** A pointer, parameter or detail may echo the caller's input: redacted like the bodies. */
-function redactErrors(items: readonly ProblemItem[]): ExchangeRecord['errors'] {
+function redactErrors(items: readonly ProblemItem[], max: number): ExchangeRecord['errors'] {
   return items.slice(0, 100).map((e) => {
     const item = e as { pointer?: string; in?: string; parameter?: string; detail: string };
-    const out: { pointer?: string; in?: string; parameter?: string; detail: string } = { detail: redactText(String(item.detail)) };
+    const out: { pointer?: string; in?: string; parameter?: string; detail: string } = { detail: cutDetail(String(item.detail), max) };
     if (item.pointer !== undefined) out.pointer = redactText(item.pointer);
     if (item.in !== undefined) out.in = item.in;
     if (item.parameter !== undefined) out.parameter = item.parameter;
@@ -176,7 +182,17 @@ class Captured {
     keep('backendRequest', r.backendRequest);
     keep('backendResponse', r.backendResponse);
     keep('response', r.response);
-    if (r.errors) size += r.errors.length * 100;
+    // An error's detail may quote the backend (a JSON service's problem detail, a Fault string):
+    // as long as a body, so kept and counted like one.
+    const short = (text: string): string => (text.length > margin ? text.slice(0, margin) : text);
+    if (r.error) {
+      r.error = { code: r.error.code, detail: short(r.error.detail) };
+      size += r.error.detail.length * 2;
+    }
+    if (r.errors) {
+      r.errors = r.errors.slice(0, 100).map((e) => (String(e.detail).length > margin ? { ...e, detail: short(String(e.detail)) } : e));
+      for (const e of r.errors) size += 100 + String(e.detail).length * 2;
+    }
     this.size = size;
   }
 
@@ -209,8 +225,8 @@ class Captured {
     if (bq) record.backendRequest = { url: redactText(bq.url), method: bq.method, headers: redactHeaders(bq.headers), ...body('backendRequest', bq.body) };
     const br = rec.backendResponse;
     if (br) record.backendResponse = { status: br.status, ...(br.contentType !== undefined ? { contentType: br.contentType } : {}), ...body('backendResponse', br.body), ms: Math.round(br.ms * 100) / 100 };
-    if (rec.errors) record.errors = redactErrors(rec.errors);
-    if (rec.error) record.error = { code: rec.error.code, detail: redactText(rec.error.detail) };
+    if (rec.errors) record.errors = redactErrors(rec.errors, max);
+    if (rec.error) record.error = { code: rec.error.code, detail: cutDetail(rec.error.detail, max) };
     this.built = record;
     this.rec = undefined;
     return record;

@@ -66,16 +66,28 @@ export class MappingChecker {
     }
     const files = bundle.files.includes(file) ? bundle.files : [...bundle.files, file];
     const hash = hashFiles(files);
-    let diagnostics = this.cache.get(hash);
+    // The cache key also covers the other files in the folder now: an edit may bring in a file the
+    // served version did not read (a new XSD), and a change to it must not get the cached answer.
+    const others: string[] = [];
+    try {
+      for (const e of await fs.promises.readdir(bundle.dir, { withFileTypes: true })) {
+        const f = path.join(bundle.dir, e.name);
+        if (e.isFile() && !files.includes(f)) others.push(f);
+      }
+    } catch {
+      /* the folder is gone: the served files say what is missing */
+    }
+    const key = others.length > 0 ? `${hash}:${hashFiles(others)}` : hash;
+    let diagnostics = this.cache.get(key);
     if (!diagnostics) {
-      let pending = this.running.get(hash);
+      let pending = this.running.get(key);
       if (!pending) {
-        pending = this.compile(bundle.dir).finally(() => this.running.delete(hash));
-        this.running.set(hash, pending);
+        pending = this.compile(bundle.dir).finally(() => this.running.delete(key));
+        this.running.set(key, pending);
       }
       diagnostics = await pending;
       if (this.cache.size >= CACHED) this.cache.delete(this.cache.keys().next().value!);
-      this.cache.set(hash, diagnostics);
+      this.cache.set(key, diagnostics);
     }
     return { file: this.rel(file), text, diagnostics, served: servedHash !== '' && hash === servedHash, hash, servedHash };
   }
@@ -90,8 +102,27 @@ export class MappingChecker {
   }
 }
 
+/**
+ * Compile workers alive at once in this process (each a V8 isolate compiling a bundle: tens of
+ * MB and a CPU for about a second); the mapping route of more services at once waits its turn.
+ */
+const MAX_COMPILE_WORKERS = 2;
+let compileWorkers = 0;
+const waitingForWorker: (() => void)[] = [];
+
+/** A turn to run a compile worker; the function it gives back ends the turn (call it once). */
+async function workerTurn(): Promise<() => void> {
+  if (compileWorkers < MAX_COMPILE_WORKERS) compileWorkers++;
+  else await new Promise<void>((granted) => waitingForWorker.push(granted));
+  return () => {
+    const next = waitingForWorker.shift();
+    if (next) next();
+    else compileWorkers--;
+  };
+}
+
 /** Compiles a bundle folder in a worker thread (compile-worker.ts); in this thread when running from the TypeScript sources. */
-function compileInWorker(dir: string, env: NodeJS.ProcessEnv): Promise<CompileAnswer> {
+async function compileInWorker(dir: string, env: NodeJS.ProcessEnv): Promise<CompileAnswer> {
   const script = path.join(__dirname, 'compile-worker.js');
   if (!fs.existsSync(script)) {
     try {
@@ -102,15 +133,24 @@ function compileInWorker(dir: string, env: NodeJS.ProcessEnv): Promise<CompileAn
       return Promise.resolve({ ok: false, error: (e as Error)?.message ?? String(e) });
     }
   }
+  const endTurn = await workerTurn();
   return new Promise((resolve) => {
     const job: CompileJob = { dir, env: { ...env } };
-    const worker = new Worker(script, { workerData: job });
+    let worker: Worker;
+    try {
+      worker = new Worker(script, { workerData: job });
+    } catch (e) {
+      endTurn();
+      resolve({ ok: false, error: (e as Error)?.message ?? String(e) });
+      return;
+    }
     let settled = false;
     const settle = (answer: CompileAnswer): void => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      void worker.terminate();
+      // The turn ends once the thread has stopped, so no more than MAX_COMPILE_WORKERS exist.
+      worker.terminate().then(endTurn, endTurn);
       resolve(answer);
     };
     const timer = setTimeout(() => settle({ ok: false, error: `compiling took over ${COMPILE_TIMEOUT_MS / 1000} s` }), COMPILE_TIMEOUT_MS);

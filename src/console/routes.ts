@@ -58,7 +58,8 @@ export interface ConsoleHooks {
 /** Who a console call to an authenticated route is recorded as (the admin guard let it in). */
 export const CONSOLE_PRINCIPAL = 'console';
 
-export const CSP = "default-src 'self'";
+/** No inline code, nothing from elsewhere; no other site may frame the page (default-src does not cover frame-ancestors, base-uri or form-action). */
+export const CSP = "default-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 /** src/console/public, from src (ts-node, tests of src) or from dist/src/console. */
 export function publicDir(): string | undefined {
@@ -237,6 +238,8 @@ export function consoleRoutes(deps: ConsoleDeps, hooks: ConsoleHooks): express.R
       rec.request = { contentType: 'application/json', body: text };
       const started = performance.now();
       const ctx = hooks.callContext(requestId, rec, dry);
+      // Strict mode: the bundle's libxml2 schema stays allocated until this call is done (a reload may retire it meanwhile).
+      const release = bundle.strict?.retain();
       try {
         if (apiRoute.auth) {
           // The route wants credentials; the console's own guard stands in for them, so it must exist.
@@ -253,6 +256,8 @@ export function consoleRoutes(deps: ConsoleDeps, hooks: ConsoleHooks): express.R
         const problem = JSON.stringify(redactValue(toProblem(err, requestId, rec.route)));
         rec.noteError(err.code, err.detail, err.extra.errors);
         rec.noteAnswer(err.status, 'application/problem+json', problem);
+      } finally {
+        release?.();
       }
       rec.backendMs = ctx.backendMs;
       sendRecord(res, exchanges.finish(rec, rec.response?.status ?? 500, performance.now() - started));
@@ -348,6 +353,10 @@ export function consoleRoutes(deps: ConsoleDeps, hooks: ConsoleHooks): express.R
 
   router.use('/console/api', (req: Request) => {
     throw new BridgeError('NOT_FOUND', `no console API route for ${req.method} ${req.originalUrl.split('?')[0]}`);
+  });
+  // A path parameter the router cannot decode (`%ZZ`) is a caller's mistake, not a bug: 404 like any unknown path.
+  router.use('/console', (err: unknown, req: Request, _res: Response, next: NextFunction) => {
+    next(err instanceof URIError ? new BridgeError('NOT_FOUND', `no console route for ${req.method} ${req.originalUrl.split('?')[0]} (it is not valid percent-encoding)`) : err);
   });
   return router;
 }

@@ -20,8 +20,8 @@ const CANDIDATE = /pass|pwd|secret|token|api[-_]?key|credential|private|nonce|co
 
 /** WS-Security elements whose content is a secret, as markup or escaped markup. */
 const WSSE_ELEMENT = /(<|&lt;)((?:[A-Za-z_][\w.-]*:)?(?:Password|Nonce|BinarySecurityToken))(\s[^<>]*?)?(>|&gt;)([\s\S]*?)(<|&lt;)\/\2(>|&gt;)/g;
-/** `"password": "…"` (also with escaped quotes, JSON inside a JSON string). */
-const JSON_MEMBER = /(\\?")([A-Za-z0-9_.-]*)(\\?"\s*:\s*)(?:"((?:[^"\\]|\\.)*)"|\\"((?:[^"\\]|\\(?!")[\s\S])*)\\")/g;
+/** `"password": "…"` (also with escaped quotes, JSON inside a JSON string); a number or a flat list as the value too (`"pin": 1234`, `"apiKey": ["…"]`). */
+const JSON_MEMBER = /(\\?")([A-Za-z0-9_.-]*)(\\?"\s*:\s*)(?:"((?:[^"\\]|\\.)*)"|\\"((?:[^"\\]|\\(?!")[\s\S])*)\\"|(-?\d[\d.eE+-]*|\[(?:[^[\]{}"\\]|\\?"(?:[^"\\]|\\[^"])*\\?")*\]))/g;
 /** `authorization: Bearer …` or `Cookie=…` in free text (to the end of the line or quote). */
 const HEADER_TEXT = /\b(authorization|proxy-authorization|set-cookie|cookie|x-api-key|x-auth-token)(\s*[:=]\s*)([^\r\n"<]*)/gi;
 /** `password=…` in a query string, form body or message. */
@@ -73,10 +73,11 @@ export function redactText(s: string): string {
   if (secretForms.length > 0) for (const f of secretForms) if (out.includes(f)) out = out.split(f).join(REDACTED);
   if (!CANDIDATE.test(out)) return out;
   out = out.replace(WSSE_ELEMENT, (_m, lt: string, name: string, attrs: string | undefined, gt: string, _content: string, lt2: string, gt2: string) => `${lt}${name}${attrs ?? ''}${gt}${REDACTED}${lt2}/${name}${gt2}`);
-  out = out.replace(JSON_MEMBER, (m, q1: string, key: string, colon: string, plain: string | undefined) => {
+  out = out.replace(JSON_MEMBER, (m, q1: string, key: string, colon: string, plain: string | undefined, _escaped: string | undefined, other: string | undefined) => {
     // A non-secret member's string may hold JSON of its own (escaped): look inside it.
     if (!isSecretName(key)) return plain !== undefined && CANDIDATE.test(plain) ? `${q1}${key}${colon}"${redactText(plain)}"` : m;
-    const q = plain !== undefined ? '"' : '\\"';
+    // A number or a list becomes the string "[REDACTED]", quoted like its member's name.
+    const q = other !== undefined ? q1 : plain !== undefined ? '"' : '\\"';
     return `${q1}${key}${colon}${q}${REDACTED}${q}`;
   });
   out = out.replace(HEADER_TEXT, (_m, name: string, sep: string) => `${name}${sep}${REDACTED}`);

@@ -274,7 +274,7 @@ describe('console API and dry run end to end', function () {
       const r = await get(bridge, '/console/api/services');
       assert.equal(r.status, 200, r.text);
       assert.equal(r.headers['cache-control'], 'no-store');
-      assert.equal(r.headers['content-security-policy'], "default-src 'self'");
+      assert.equal(r.headers['content-security-policy'], "default-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'");
       const c = r.json.find((s: { name: string }) => s.name === 'calculator');
       assert.ok(c, r.text);
       assert.equal(c.generation, 1);
@@ -585,7 +585,7 @@ describe('console API and dry run end to end', function () {
       const page = await get(bridge, '/console');
       assert.equal(page.status, 200);
       assert.match(String(page.headers['content-type']), /^text\/html/);
-      assert.equal(page.headers['content-security-policy'], "default-src 'self'");
+      assert.equal(page.headers['content-security-policy'], "default-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'");
       const refs = [...page.text.matchAll(/(?:src|href)="(\/console\/assets\/[^"]+)"/g)].map((m) => m[1]);
       for (const ref of refs) assert.equal((await get(bridge, ref)).status, 200, ref);
       assert.equal((await get(bridge, '/console/assets/no-such-file.js')).status, 404);

@@ -38,6 +38,12 @@ describe('secrets redaction', () => {
     assert.ok(!redactText(inner).includes('at-77'), redactText(inner));
   });
 
+  it('redacts JSON members with secret names whose value is a number or a flat list, keeping the JSON valid', () => {
+    const out = redactText('{"password": 31415926, "pin": 7, "apiKey": ["k1", "k2"], "tokens": [{"a": 1}], "n": "{\\"token\\":-1.5e3}"}');
+    assert.equal(out, `{"password": "${REDACTED}", "pin": 7, "apiKey": "${REDACTED}", "tokens": [{"a": 1}], "n": "{\\"token\\":\\"${REDACTED}\\"}"}`);
+    assert.doesNotThrow(() => JSON.parse(out));
+  });
+
   it('redacts header lines and key=value pairs in free text', () => {
     const out = redactText('sent Authorization: Bearer abc.def.ghi\nCookie: sid=1; theme=dark\nurl /x?user=a&password=hunter2&n=1');
     assert.ok(!out.includes('abc.def.ghi') && !out.includes('sid=1') && !out.includes('hunter2'), out);
