@@ -500,15 +500,26 @@ export function createApp(deps: AppDeps): express.Express {
   });
 
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    // Express's router could not percent-decode a path parameter (/soap/%ZZ): no such route,
+    // not a bug of the bridge.
+    if (err instanceof URIError) err = new BridgeError('NOT_FOUND', `no route for ${req.method} ${req.path}: the path is not valid percent-encoding`);
     sendError(deps, req, res, err);
   });
   return app;
 }
 
+/**
+ * The store of recent exchanges the configuration asks for. Nothing is recorded when the console
+ * (the only reader) is off: CONSOLE=false or EXCHANGES_PER_OPERATION=0.
+ */
+export function exchangeStoreFor(config: Config): ExchangeStore {
+  return new ExchangeStore({ perOperation: config.console ? config.exchangesPerOperation : 0, maxBytes: config.exchangesMaxBytes, maxBodyBytes: config.exchangeMaxBodyBytes });
+}
+
 /** The server's request listener. */
 export function createRequestListener(given: AppDeps): (req: IncomingMessage, res: ServerResponse) => void {
   const { config } = given;
-  const deps: AppDeps = given.exchanges ? given : { ...given, exchanges: new ExchangeStore({ perOperation: config.exchangesPerOperation, maxBytes: config.exchangesMaxBytes, maxBodyBytes: config.exchangeMaxBodyBytes }) };
+  const deps: AppDeps = given.exchanges ? given : { ...given, exchanges: exchangeStoreFor(config) };
   const app = createApp(deps);
   const { logger, metrics } = deps;
   return (req, res) => {

@@ -6,6 +6,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'mocha';
 import { cutBody, ExchangeStore, Recorder } from '../../src/console/exchanges';
 import { dryRunRequested } from '../../src/console/dry-run';
+import { loadConfig } from '../../src/config';
+import { exchangeStoreFor } from '../../src/http/app';
 import { noteOutput, TEST_SECRETS } from '../support/secrets';
 
 function call(store: ExchangeStore, operation: string, body = '{"a":1}', keep = true): ReturnType<ExchangeStore['finish']> {
@@ -22,6 +24,13 @@ function call(store: ExchangeStore, operation: string, body = '{"a":1}', keep = 
 }
 
 describe('recent exchanges store', () => {
+  it('records only when the console can show it: not with CONSOLE=false or EXCHANGES_PER_OPERATION=0', () => {
+    assert.equal(exchangeStoreFor(loadConfig({}, {})).recording, true);
+    assert.equal(exchangeStoreFor(loadConfig({}, { CONSOLE: 'false' })).recording, false);
+    assert.equal(exchangeStoreFor(loadConfig({}, { EXCHANGES_PER_OPERATION: '0' })).recording, false);
+  });
+
+
   it('cuts bodies at the byte limit, never inside a UTF-8 character', () => {
     assert.deepEqual(cutBody('abc', 10), { body: 'abc' });
     assert.deepEqual(cutBody(undefined, 10), { body: '' });

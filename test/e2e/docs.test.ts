@@ -52,6 +52,16 @@ describe('GET /openapi.json and /docs', function () {
     assert.deepEqual(bad.json.servers, [{ url: '/', description: 'the bridge serving this document' }]);
   });
 
+  it('a path that is not valid percent-encoding is a 404 problem, not an internal error', async () => {
+    for (const p of ['/soap/%ZZ', '/soap/%ZZ?wsdl', '/docs/assets/%E0%A4%A/x.js', '/api/%ZZ/Add']) {
+      const r = await request(`${bridge.url}${p}`);
+      assert.equal(r.status, 404, `${p}: ${r.text}`);
+      assert.equal(r.json.type, 'urn:soap-bridge:problem:not-found', p);
+      assert.ok(r.json.requestId, p);
+    }
+    assert.equal(bridge.log.lines.filter((l) => l.message === 'unhandled error').length, 0);
+  });
+
   it('answers If-None-Match with 304, and HEAD without a body', async () => {
     const first = await request(`${bridge.url}/openapi.json`);
     const etag = String(first.headers.etag);
