@@ -17,15 +17,14 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it } from 'mocha';
-import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core';
+import type { Locator, Page } from 'playwright-core';
 import { mountCalculator, startOrdersBackend, type DemoBackend } from '../../fixtures/demo/backends';
 import { startInventoryBackend } from '../../fixtures/demo/inventory';
 import { startBridge, tempDir, type TestBridge } from '../support/bridge';
+import { openBrowser, requireChromium, type OpenBrowser } from '../support/browser';
 import { ROOT } from '../support/compile';
 import { TEST_SECRETS } from '../support/secrets';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const TOKEN = TEST_SECRETS.adminToken;
 /** Where the screenshots go: SCREENSHOTS_DIR (relative to the checkout), else a temporary folder. */
 const SHOTS_DIR = process.env.SCREENSHOTS_DIR ? path.resolve(ROOT, process.env.SCREENSHOTS_DIR) : undefined;
@@ -61,12 +60,11 @@ describe('/console in Chromium', function () {
   let orders: DemoBackend | undefined;
   let inventory: DemoBackend | undefined;
   let bridge: TestBridge | undefined;
-  let context: BrowserContext | undefined;
-  let profile: ReturnType<typeof tempDir> | undefined;
+  let browser: OpenBrowser | undefined;
   let services: ReturnType<typeof tempDir> | undefined;
   let page: Page;
-  const requested: string[] = [];
-  const problems: string[] = [];
+  let requested: string[] = [];
+  let problems: string[] = [];
 
   const pane = (id: string): Locator => page.getByTestId(id);
   const paneBody = (id: string): Locator => pane(id).locator('[data-role="body"]');
@@ -94,11 +92,7 @@ describe('/console in Chromium', function () {
       shotsTemp = tempDir('console-shots');
       shots = shotsTemp.dir;
     }
-    if (!fs.existsSync(CHROMIUM)) {
-      if (process.env.CI) throw new Error(`${CHROMIUM} is not installed; .ci/run installs it (apt-get install chromium)`);
-      process.stdout.write(`      skipped: ${CHROMIUM} is not installed (apt-get install chromium)\n`);
-      this.skip();
-    }
+    requireChromium(this);
     calc = await countedCalculator();
     orders = await startOrdersBackend(0);
     inventory = await startInventoryBackend(0);
@@ -109,22 +103,14 @@ describe('/console in Chromium', function () {
       { DEMO_CALCULATOR_PORT: String(calc.port), DEMO_ORDERS_PORT: String(orders.port), DEMO_INVENTORY_PORT: String(inventory.port) },
       { adminToken: TOKEN, watch: 'false', breakerFailures: '5' },
     );
-    profile = tempDir('chromium');
-    context = await chromium.launchPersistentContext(profile.dir, { executablePath: CHROMIUM, headless: true, args: ARGS, timeout: 30000, viewport: { width: 1400, height: 900 } });
-    page = context.pages()[0] ?? (await context.newPage());
-    page.setDefaultTimeout(30000);
-    page.on('request', (r) => requested.push(r.url()));
-    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-    page.on('console', (m) => {
-      if (m.type() === 'error') problems.push(`console: ${m.text()}`);
-    });
+    browser = await openBrowser({ width: 1400, height: 900 });
+    ({ page, requested, problems } = browser);
   });
 
   after(async () => {
-    await context?.close();
+    await browser?.close();
     await bridge?.close();
     await Promise.all([calc?.close(), orders?.close(), inventory?.close()]);
-    profile?.remove();
     shotsTemp?.remove();
     services?.remove();
   });
