@@ -13,7 +13,7 @@ export const REDACTED = '[REDACTED]';
 const SECRET_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie', 'set-cookie', 'x-api-key', 'x-auth-token', 'x-access-token', 'x-csrf-token', 'x-xsrf-token']);
 
 /** Field names (JSON members, log fields, form/query keys) whose values are secrets. */
-const SECRET_NAME = /password|passwd|passphrase|^pass$|pwd$|secret|token|api[-_]?key|apikey|credential|private[-_]?key|^nonce$|^cookie$|^set-cookie$|authorization$/i;
+const SECRET_NAME = /password|passwd|passphrase|^pass$|pwd$|secret|token|api[-_]?key|apikey|subscription[-_]?key|access[-_]?key|credential|private[-_]?key|^nonce$|^cookie$|^set-cookie$|authorization$/i;
 
 /** A string worth looking at: it holds one of the words any of the patterns below needs. */
 const CANDIDATE = /pass|pwd|secret|token|api[-_]?key|credential|private|nonce|cookie|authoriz/i;

@@ -10,9 +10,9 @@ describe('secrets redaction', () => {
   afterEach(() => clearSecrets());
 
   it('knows secret header and field names, case-insensitively', () => {
-    for (const n of ['authorization', 'Proxy-Authorization', 'COOKIE', 'set-cookie', 'x-api-key', 'password', 'userPassword', 'passwd', 'secret', 'clientSecret', 'client_secret', 'token', 'accessToken', 'refresh_token', 'apiKey', 'api_key', 'API-KEY'])
+    for (const n of ['authorization', 'Proxy-Authorization', 'COOKIE', 'set-cookie', 'x-api-key', 'password', 'userPassword', 'passwd', 'secret', 'clientSecret', 'client_secret', 'token', 'accessToken', 'refresh_token', 'apiKey', 'api_key', 'API-KEY', 'Ocp-Apim-Subscription-Key', 'subscriptionKey', 'AccessKey', 'aws_access_key'])
       assert.ok(isSecretName(n), n);
-    for (const n of ['user', 'username', 'operation', 'requestId', 'status', 'bypass', 'detail', 'pointer', 'message']) assert.ok(!isSecretName(n), n);
+    for (const n of ['user', 'username', 'operation', 'requestId', 'status', 'bypass', 'detail', 'pointer', 'message', 'X-Idempotency-Key', 'subscription', 'keyword']) assert.ok(!isSecretName(n), n);
   });
 
   it('leaves text without candidates untouched (same string)', () => {
