@@ -1,8 +1,8 @@
 /**
  * Secrets redaction for log lines and error bodies: values of credential headers
  * (authorization, cookie, x-api-key, …), of JSON fields named like a password, token or key,
- * the content of WS-Security Password, Nonce and BinarySecurityToken elements in XML text
- * (plain or XML-escaped), and every value registered as a secret (a mapping's `${ENV}`
+ * the content of WS-Security Password, Nonce and BinarySecurityToken elements and of any text-only
+ * element with such a name in XML text (plain or XML-escaped), and every value registered as a secret (a mapping's `${ENV}`
  * wsSecurity password). Cheap on the common path: a string or line with no candidate word and
  * no registered secret in it is returned as it is.
  */
@@ -16,10 +16,16 @@ const SECRET_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie'
 const SECRET_NAME = /password|passwd|passphrase|^pass$|pwd$|secret|token|api[-_]?key|apikey|subscription[-_]?key|access[-_]?key|credential|private[-_]?key|^nonce$|^cookie$|^set-cookie$|authorization$/i;
 
 /** A string worth looking at: it holds one of the words any of the patterns below needs. */
-const CANDIDATE = /pass|pwd|secret|token|api[-_]?key|credential|private|nonce|cookie|authoriz/i;
+const CANDIDATE = /pass|pwd|secret|token|api[-_]?key|subscription[-_]?key|access[-_]?key|credential|private|nonce|cookie|authoriz/i;
 
 /** WS-Security elements whose content is a secret, as markup or escaped markup. */
 const WSSE_ELEMENT = /(<|&lt;)((?:[A-Za-z_][\w.-]*:)?(?:Password|Nonce|BinarySecurityToken))(\s[^<>]*?)?(>|&gt;)([\s\S]*?)(<|&lt;)\/\2(>|&gt;)/g;
+/**
+ * Any element with text content only whose local name is a secret name (`<tns:ApiKey>`,
+ * `<accessToken>`, `<ns:password>`), as markup or escaped markup: what a soapHeaders block or a
+ * SOAP body may carry besides WS-Security's own elements.
+ */
+const SECRET_LEAF = /(<|&lt;)((?:[A-Za-z_][\w.-]*:)?([A-Za-z_][\w.-]*))(\s[^<>]*?)?(>|&gt;)((?:(?!<|&lt;)[^])*?)(<|&lt;)\/\2(>|&gt;)/g;
 /** `"password": "…"` (also with escaped quotes, JSON inside a JSON string); a number or a flat list as the value too (`"pin": 1234`, `"apiKey": ["…"]`). */
 const JSON_MEMBER = /(\\?")([A-Za-z0-9_.-]*)(\\?"\s*:\s*)(?:"((?:[^"\\]|\\.)*)"|\\"((?:[^"\\]|\\(?!")[\s\S])*)\\"|(-?\d[\d.eE+-]*|\[(?:[^[\]{}"\\]|\\?"(?:[^"\\]|\\[^"])*\\?")*\]))/g;
 /** `authorization: Bearer …` or `Cookie=…` in free text (to the end of the line or quote). */
@@ -73,6 +79,9 @@ export function redactText(s: string): string {
   if (secretForms.length > 0) for (const f of secretForms) if (out.includes(f)) out = out.split(f).join(REDACTED);
   if (!CANDIDATE.test(out)) return out;
   out = out.replace(WSSE_ELEMENT, (_m, lt: string, name: string, attrs: string | undefined, gt: string, _content: string, lt2: string, gt2: string) => `${lt}${name}${attrs ?? ''}${gt}${REDACTED}${lt2}/${name}${gt2}`);
+  out = out.replace(SECRET_LEAF, (m, lt: string, name: string, local: string, attrs: string | undefined, gt: string, content: string, lt2: string, gt2: string) =>
+    content !== '' && content !== REDACTED && isSecretName(local) ? `${lt}${name}${attrs ?? ''}${gt}${REDACTED}${lt2}/${name}${gt2}` : m,
+  );
   out = out.replace(JSON_MEMBER, (m, q1: string, key: string, colon: string, plain: string | undefined, _escaped: string | undefined, other: string | undefined) => {
     // A non-secret member's string may hold JSON of its own (escaped): look inside it.
     if (!isSecretName(key)) return plain !== undefined && CANDIDATE.test(plain) ? `${q1}${key}${colon}"${redactText(plain)}"` : m;

@@ -31,6 +31,16 @@ describe('secrets redaction', () => {
     assert.equal(redactText(escaped), `&lt;wsse:Password Type="t"&gt;${REDACTED}&lt;/wsse:Password&gt;`);
   });
 
+  it('redacts text-only XML elements with a secret name, plain and escaped, and leaves the others', () => {
+    const xml = '<h:Auth xmlns:h="urn:h"><h:user>bob</h:user><h:ApiKey kind="partner">k-123456</h:ApiKey><accessToken>t-98765</accessToken><h:Ocp-Apim-Subscription-Key>s-55555</h:Ocp-Apim-Subscription-Key></h:Auth>';
+    const out = redactText(xml);
+    assert.equal(out, `<h:Auth xmlns:h="urn:h"><h:user>bob</h:user><h:ApiKey kind="partner">${REDACTED}</h:ApiKey><accessToken>${REDACTED}</accessToken><h:Ocp-Apim-Subscription-Key>${REDACTED}</h:Ocp-Apim-Subscription-Key></h:Auth>`);
+    const escaped = redactText('detail: &lt;tns:password&gt;hunter22&lt;/tns:password&gt;&lt;tns:passengers&gt;3&lt;/tns:passengers&gt;');
+    assert.equal(escaped, `detail: &lt;tns:password&gt;${REDACTED}&lt;/tns:password&gt;&lt;tns:passengers&gt;3&lt;/tns:passengers&gt;`);
+    // Elements with children keep their structure; only their secret leaves go.
+    assert.equal(redactText('<Credentials><name>bob</name><secret>x-1</secret></Credentials>'), `<Credentials><name>bob</name><secret>${REDACTED}</secret></Credentials>`);
+  });
+
   it('redacts JSON members with secret names in text, including JSON inside a JSON string', () => {
     const out = redactText('{"user":"bob","Password":"p@ss\\"word","nested":{"clientSecret":"cs-1"},"api_key":"k-9"}');
     assert.equal(out, `{"user":"bob","Password":"${REDACTED}","nested":{"clientSecret":"${REDACTED}"},"api_key":"${REDACTED}"}`);
