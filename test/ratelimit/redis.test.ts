@@ -8,13 +8,13 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { after, before, describe, it } from 'mocha';
 import { startCalculatorBackend, type DemoBackend } from '../../fixtures/demo/backends';
 import { freePort, request, startBridge, tempDir, type TestBridge } from '../support/bridge';
 import { spawnCli } from '../support/child';
 import { calculatorBundle, requestFrom } from '../support/ratelimit';
-import { REDIS_PASSWORD, RedisServer, requireRedisServer, waitFor } from '../support/redis';
+import { REDIS_PASSWORD, RedisServer, redisProbe, requireRedisServer, waitFor } from '../support/redis';
 import { TEST_SECRETS } from '../support/secrets';
 
 const PASSWORD = REDIS_PASSWORD;
@@ -45,9 +45,8 @@ describe('rate limits (redis store)', function () {
     calculatorBundle(`${tmp.dir}/services`, 'keyed', `${calc.url}/calculator`, `auth:\n  apiKeys:\n    keys:\n      - {id: partner-a, sha256: "${keyHash}"}\nauthFailures: {attempts: 3, windowMs: 60000}\n`);
     redis = new RedisServer(await freePort(), `${tmp.dir}/redis`);
     await redis.start();
-    redisUrl = `redis://:${PASSWORD}@127.0.0.1:${redis.port}`;
-    probe = new Redis({ host: '127.0.0.1', port: redis.port, password: PASSWORD, maxRetriesPerRequest: 1, retryStrategy: (n) => Math.min(n * 100, 500) });
-    probe.on('error', () => undefined);
+    redisUrl = redis.url;
+    probe = redisProbe(redis.port);
     a = await startBridge(`${tmp.dir}/services`, {}, overrides());
     b = await startBridge(`${tmp.dir}/services`, {}, overrides());
   });
