@@ -4,11 +4,10 @@
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import http from 'node:http';
 import path from 'node:path';
 import { after, before, describe, it } from 'mocha';
 import { startCalculatorBackend, type DemoBackend } from '../../fixtures/demo/backends';
-import { postJson, request, startBridge, startHttp, tempDir, writeBundle, type Reply, type TestBridge } from '../support/bridge';
+import { forward, postJson, request, startBridge, startHttp, tempDir, writeBundle, type Reply, type TestBridge } from '../support/bridge';
 import { ROOT } from '../support/compile';
 import { noteOutput, TEST_SECRETS } from '../support/secrets';
 
@@ -62,18 +61,7 @@ describe('console review: exchanges, mapping compiles, page headers', function (
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
-        held.push(() => {
-          const out = http.request(`${calc.url}${req.url}`, { method: req.method, headers: req.headers, agent: false }, (back) => {
-            res.writeHead(back.statusCode ?? 502, back.headers);
-            back.pipe(res);
-          });
-          out.setTimeout(10000, () => out.destroy(new Error('relay timeout')));
-          out.on('error', () => {
-            if (!res.headersSent) res.writeHead(502);
-            res.end();
-          });
-          out.end(Buffer.concat(chunks));
-        });
+        held.push(() => forward(calc.url, req, res, Buffer.concat(chunks)));
       });
     });
     tmp = tempDir('console-review');

@@ -7,12 +7,11 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
-import http from 'node:http';
 import path from 'node:path';
 import { after, before, describe, it } from 'mocha';
 import { startCalculatorBackend, startOrdersBackend, type DemoBackend } from '../../fixtures/demo/backends';
 import { startInventoryBackend } from '../../fixtures/demo/inventory';
-import { postJson, request, startBridge, startHttp, tempDir, writeBundle, type Reply, type TestBridge } from '../support/bridge';
+import { forward, postJson, request, startBridge, startHttp, tempDir, writeBundle, type Reply, type TestBridge } from '../support/bridge';
 import { ROOT } from '../support/compile';
 import { noteOutput, TEST_SECRETS } from '../support/secrets';
 
@@ -34,16 +33,7 @@ async function startRelay(target: DemoBackend): Promise<Relay> {
   const relay = { hits: 0 } as Relay;
   const server = await startHttp((req, res) => {
     relay.hits++;
-    const out = http.request(`${target.url}${req.url}`, { method: req.method, headers: req.headers, agent: false }, (back) => {
-      res.writeHead(back.statusCode ?? 502, back.headers);
-      back.pipe(res);
-    });
-    out.setTimeout(10000, () => out.destroy(new Error('relay timeout')));
-    out.on('error', () => {
-      if (!res.headersSent) res.writeHead(502);
-      res.end();
-    });
-    req.pipe(out);
+    forward(target.url, req, res);
   });
   relay.port = server.port;
   relay.close = () => server.close();

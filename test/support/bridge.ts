@@ -105,6 +105,25 @@ export async function startHttp(handler: http.RequestListener): Promise<{ server
 }
 
 /** A free port on loopback (for processes that must be told which port to use). */
+/**
+ * Passes a request received by a test server on to `origin` (same method, path and headers) and
+ * its answer back; `body` is the request's own stream, or its bytes when they were read first.
+ * Bounded: a backend silent for 10 s ends the exchange with a 502.
+ */
+export function forward(origin: string, req: http.IncomingMessage, res: http.ServerResponse, body: http.IncomingMessage | Buffer = req): void {
+  const out = http.request(`${origin}${req.url}`, { method: req.method, headers: req.headers, agent: false }, (back) => {
+    res.writeHead(back.statusCode ?? 502, back.headers);
+    back.pipe(res);
+  });
+  out.setTimeout(10000, () => out.destroy(new Error('relay timeout')));
+  out.on('error', () => {
+    if (!res.headersSent) res.writeHead(502);
+    res.end();
+  });
+  if (Buffer.isBuffer(body)) out.end(body);
+  else body.pipe(out);
+}
+
 export async function freePort(): Promise<number> {
   const s = http.createServer();
   await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
