@@ -248,7 +248,7 @@ async function handleSoap(deps: AppDeps, req: IncomingMessage, res: ServerRespon
   const rec = deps.exchanges?.recording && serviceExists(deps, service) ? (f.exchange = new Recorder('soap', `POST ${f.path}`, f.requestId)) : undefined;
   const dry = dryRunRequested(req.headers, query ? new URLSearchParams(query) : undefined);
   if (dry) f.dryRun = true;
-  const ctx: SoapCallContext = { ...backendContext(deps, f.requestId, rec, dry), xmlLimits: xmlLimitsFor(deps.config), jsonMaxDepth: deps.config.jsonMaxDepth, version: versionOfContentType(req.headers['content-type']), nonces: noncesFor(deps.config), sharedNonces: sharedNoncesFor(deps.rateLimits, deps.logger), onAuthenticated: (principal) => (f.principal = principal) };
+  const ctx: SoapCallContext = { ...soapCallContext(deps, f.requestId, rec, dry), version: versionOfContentType(req.headers['content-type']), onAuthenticated: (principal) => (f.principal = principal) };
   ctx.admit = (op) => rateLimit(deps, req, res, f, op);
   let reply: { status: number; contentType: string; body: string };
   let release: (() => void) | undefined;
@@ -301,8 +301,11 @@ async function handleSoap(deps: AppDeps, req: IncomingMessage, res: ServerRespon
   keepExchange(deps, f, reply.status);
 }
 
-/** What a call to a backend needs from the configuration, with retries logged. */
-function backendContext(deps: AppDeps, requestId: string, recorder?: Recorder, dryRun = false): CallContext {
+/**
+ * What a call to a backend needs from the configuration (a REST facade request's, or the
+ * console's send): timeouts, limits, retries logged, the exchange recorder and dry run.
+ */
+function restCallContext(deps: AppDeps, requestId: string, recorder?: Recorder, dryRun = false): CallContext {
   if (recorder) recorder.dryRun = dryRun;
   return {
     requestId,
@@ -313,7 +316,13 @@ function backendContext(deps: AppDeps, requestId: string, recorder?: Recorder, d
     maxBodyBytes: deps.config.maxBodyBytes,
     retries: deps.config.backendRetries,
     onRetry: (r) => deps.logger.warn(`retrying ${r.operation} (attempt ${r.attempt + 1}) in ${r.delayMs} ms: ${r.reason}`, { requestId: r.requestId, operation: r.operation, attempt: r.attempt, reason: r.reason }),
+    xmlLimits: xmlLimitsFor(deps.config),
   };
+}
+
+/** The context of a SOAP facade call (a request's, or the console's): limits, replay caches. */
+function soapCallContext(deps: AppDeps, requestId: string, recorder?: Recorder, dryRun = false): SoapCallContext {
+  return { ...restCallContext(deps, requestId, recorder, dryRun), jsonMaxDepth: deps.config.jsonMaxDepth, nonces: noncesFor(deps.config), sharedNonces: sharedNoncesFor(deps.rateLimits, deps.logger) };
 }
 
 /** Counts the request under its operation's rate limit (src/ratelimit); throws RATE_LIMITED over it. */
@@ -407,7 +416,7 @@ async function handleRoute(deps: AppDeps, req: IncomingMessage, res: ServerRespo
   const dry = dryRunRequested(req.headers, query);
   if (dry) f.dryRun = true;
   const parts: RequestParts = { path: match.params, query, headers: req.headers };
-  const ctx: CallContext = { ...backendContext(deps, f.requestId, rec, dry), xmlLimits: xmlLimitsFor(deps.config) };
+  const ctx = restCallContext(deps, f.requestId, rec, dry);
   try {
     const reply = await runRoute(bundle.name, route, body, parts, ctx);
     rec?.noteAnswer(reply.status, reply.contentType, reply.body);
@@ -470,8 +479,8 @@ export function createApp(deps: AppDeps): express.Express {
     consoleRoutes(deps, {
       exchanges: deps.exchanges ?? new ExchangeStore({ perOperation: 0, maxBytes: 0, maxBodyBytes: deps.config.exchangeMaxBodyBytes }),
       guard: adminGuard(deps, 'console'),
-      callContext: (requestId, rec, dryRun) => ({ ...backendContext(deps, requestId, rec, dryRun), xmlLimits: xmlLimitsFor(deps.config) }),
-      soapContext: (requestId, rec, dryRun) => ({ ...backendContext(deps, requestId, rec, dryRun), xmlLimits: xmlLimitsFor(deps.config), jsonMaxDepth: deps.config.jsonMaxDepth, nonces: noncesFor(deps.config), sharedNonces: sharedNoncesFor(deps.rateLimits, deps.logger) }),
+      callContext: (requestId, rec, dryRun) => restCallContext(deps, requestId, rec, dryRun),
+      soapContext: (requestId, rec, dryRun) => soapCallContext(deps, requestId, rec, dryRun),
       admit: (req, res, op, service) => rateLimit(deps, req, res, { ...factsOf(req), service }, op),
       runRoute,
       principal: (req, p) => (factsOf(req).principal = p),
