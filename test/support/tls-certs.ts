@@ -16,6 +16,14 @@ export function haveOpenssl(): boolean {
   return fs.existsSync(OPENSSL);
 }
 
+/** Skips the suite, saying so, where the openssl CLI is missing; under CI (.ci/run installs it) that fails instead. */
+export function requireOpenssl(ctx: Mocha.Context, what: string): void {
+  if (haveOpenssl()) return;
+  if (process.env.CI) throw new Error(`${OPENSSL} is missing: ${what} need the openssl CLI to make their certificates`);
+  console.log(`      (skipped: ${OPENSSL} is missing; ${what} make their certificates with it)`);
+  ctx.skip();
+}
+
 export interface TestPki {
   dir: string;
   /** File names inside `dir`. */

@@ -17,7 +17,7 @@ import { compileTls } from '../../src/tls/outbound';
 import { tempDir, writeBundle } from '../support/bridge';
 import { ROOT } from '../support/compile';
 import { noteOutput, TEST_SECRETS } from '../support/secrets';
-import { haveOpenssl, makePki, OPENSSL, type TestPki } from '../support/tls-certs';
+import { makePki, requireOpenssl, type TestPki } from '../support/tls-certs';
 
 const CALC_WSDL = fs.readFileSync(path.join(ROOT, 'wsdl', 'calculator', 'calculator.wsdl'), 'utf8');
 const ENV = { SB_TEST_TLS_PASSPHRASE: TEST_SECRETS.tlsPassphrase, SB_TEST_WRONG_PASSPHRASE: 'not-the-passphrase' };
@@ -29,11 +29,7 @@ describe('mapping key tls: load-time checks', function () {
   let n = 0;
 
   before(function () {
-    if (!haveOpenssl()) {
-      if (process.env.CI) throw new Error(`${OPENSSL} is missing: the tls mapping tests need the openssl CLI to make their certificates`);
-      console.log(`      (skipped: ${OPENSSL} is missing; the tls mapping tests make their certificates with it)`);
-      this.skip();
-    }
+    requireOpenssl(this, 'the tls mapping tests');
     tmp = tempDir('tls-map');
     const dir = path.join(tmp.dir, 'pki');
     fs.mkdirSync(dir);

@@ -17,7 +17,7 @@ import { inventoryApp } from '../../fixtures/demo/inventory';
 import { postJson, request, startBridge, tempDir, writeBundle, type Reply, type TestBridge } from '../support/bridge';
 import { ROOT } from '../support/compile';
 import { noteOutput, TEST_SECRETS } from '../support/secrets';
-import { haveOpenssl, makePki, OPENSSL, type TestPki } from '../support/tls-certs';
+import { makePki, requireOpenssl, type TestPki } from '../support/tls-certs';
 
 const CALC_WSDL = fs.readFileSync(path.join(ROOT, 'wsdl', 'calculator', 'calculator.wsdl'), 'utf8');
 const INV_WSDL = fs.readFileSync(path.join(ROOT, 'wsdl', 'inventory', 'inventory.wsdl'), 'utf8');
@@ -98,11 +98,7 @@ describe('outbound TLS (mTLS) to backends', function () {
   let bridge: TestBridge | undefined;
 
   before(async function () {
-    if (!haveOpenssl()) {
-      if (process.env.CI) throw new Error(`${OPENSSL} is missing: the outbound TLS tests need the openssl CLI to make their certificates`);
-      console.log(`      (skipped: ${OPENSSL} is missing; the outbound TLS tests make their certificates with it)`);
-      this.skip();
-    }
+    requireOpenssl(this, 'the outbound TLS tests');
     tmp = tempDir('tls-out');
     const certs = path.join(tmp.dir, 'pki');
     fs.mkdirSync(certs);

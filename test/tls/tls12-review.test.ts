@@ -14,7 +14,7 @@ import { Diagnostics } from '../../src/compile/diagnostics';
 import { compileTls, type OutboundTls, type TlsSpec } from '../../src/tls/outbound';
 import { Transport, TransportError } from '../../src/transport/http';
 import { tempDir } from '../support/bridge';
-import { haveOpenssl, makePki, OPENSSL, type TestPki } from '../support/tls-certs';
+import { makePki, requireOpenssl, type TestPki } from '../support/tls-certs';
 
 describe('outbound TLS: a TLS 1.2 backend that demands a client certificate', function () {
   this.timeout(60000);
@@ -41,10 +41,7 @@ describe('outbound TLS: a TLS 1.2 backend that demands a client certificate', fu
   };
 
   before(async function () {
-    if (!haveOpenssl()) {
-      if (process.env.CI) throw new Error(`${OPENSSL} is missing`);
-      this.skip();
-    }
+    requireOpenssl(this, 'the TLS 1.2 tests');
     tmp = tempDir('tls12-review');
     pki = makePki(tmp.dir);
     const f = (n: string): Buffer => fs.readFileSync(path.join(pki.dir, n));
